@@ -403,7 +403,9 @@ std::optional<std::string> Negotiator::target_wants(Key key) const {
 }
 
 bool Negotiator::owes_declarations() const {
-    if (!declared_mrdsl_) return true;
+    if (!declared_mrdsl_ && offer_.max_recv_data_segment_length != key_info(Key::MaxRecvDataSegmentLength).default_number) {
+        return true;
+    }
     if (discovery_ || !leading_) return false;
     for (const auto& row : kKeyTable) {
         if (row.use != Use::LeadingOnly && row.key != Key::HeaderDigest && row.key != Key::DataDigest) continue;
@@ -414,14 +416,14 @@ bool Negotiator::owes_declarations() const {
     return false;
 }
 
-TextPairs Negotiator::target_declarations() {
+TextPairs Negotiator::target_declarations(bool include_offers) {
     TextPairs out;
     if (!declared_mrdsl_) {
         // s.13.12: each side declares the data segment length it receives.
         out.push_back({"MaxRecvDataSegmentLength", std::to_string(offer_.max_recv_data_segment_length)});
         declared_mrdsl_ = true;
     }
-    if (discovery_ || !leading_) return out;
+    if (discovery_ || !leading_ || !include_offers) return out;
     for (const auto& row : kKeyTable) {
         if (row.use != Use::LeadingOnly && row.key != Key::HeaderDigest && row.key != Key::DataDigest) continue;
         const auto index = static_cast<size_t>(row.key);

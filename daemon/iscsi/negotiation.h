@@ -96,12 +96,14 @@ public:
 
     NegotiationOutcome process(const TextPairs& pairs, Stage stage);
 
-    // Declarations and offers the target still owes before leaving the
-    // operational stage: MaxRecvDataSegmentLength (always declared once per
-    // connection, s.13.12) and, on a leading Normal login, offers for keys
-    // the initiator did not negotiate where the target wants a non-default
-    // value. Marks them sent.
-    TextPairs target_declarations();
+    // Declarations and offers of the target, for an operational-stage
+    // response: MaxRecvDataSegmentLength (declared once per connection,
+    // s.13.12) and, with include_offers on a leading Normal login, offers for
+    // the keys the initiator did not negotiate where the target wants a
+    // non-default value. Marks them sent.
+    TextPairs target_declarations(bool include_offers);
+    // Whether the target must still send something before the Full Feature
+    // Phase: a non-default MaxRecvDataSegmentLength or an offer.
     bool owes_declarations() const;
     // Offers the initiator has not answered yet: the target may not transit.
     bool awaiting_answers() const { return pending_.any(); }
