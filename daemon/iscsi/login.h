@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -58,6 +59,9 @@ struct LoginOptions {
     uint32_t discovery_max_recv_data_segment_length = 8192;
     // Whether SendTargets lists IPv6 link-local portals (fe80::/10).
     bool include_link_local = false;
+    // Tests only: CHAP_I and CHAP_C to send instead of random ones, so that
+    // a test can compute the initiator's CHAP_R. Never set in the daemon.
+    std::optional<std::pair<uint8_t, std::vector<uint8_t>>> fixed_chap_challenge;
 };
 
 struct LoginStep {
