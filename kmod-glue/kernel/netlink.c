@@ -93,7 +93,13 @@ static const struct nla_policy ih_policy[ISCSI_HANDOFF_ATTR_MAX + 1] = {
 
 /* --------------------------------------------------------------- helpers */
 
-#define IH_REQUIRE(info, attr) GENL_REQ_ATTR_CHECK(info, attr)
+/* Missing attribute: extack carries its type (MISS_TYPE) and a message. */
+#define IH_REQUIRE(info, attr) ({						\
+	int __missing = GENL_REQ_ATTR_CHECK(info, attr);			\
+	if (__missing)								\
+		NL_SET_ERR_MSG((info)->extack, "a required attribute is missing");	\
+	__missing;								\
+})
 
 static int ih_reply_simple(struct genl_info *info, u8 cmd,
 			   int (*fill)(struct sk_buff *skb, void *arg), void *arg)
