@@ -1,0 +1,198 @@
+# Helpers for scenarios running inside the guest (sourced by run-scenario).
+# The guest runs the host's userspace, so every tool here is the host's own
+# binary; only the kernel and its modules come from the Debian image.
+
+. "$VM_SRC/lib/names.sh"
+VM_BACKING_FILE=${VM_BACKING_FILE:-/var/tmp/vm-disk0.img}
+VM_CONFIGFS=/sys/kernel/config/target
+
+vm_say() { echo "vm-guest: $*"; }
+vm_fail() { echo "vm-guest: FAILED: $*"; exit 1; }
+# A step with the guest's uptime, so the log shows where the time goes.
+vm_step() { local up; read -r up _ < /proc/uptime; echo "== [${up}s] $*"; }
+
+# Cleanup hooks run in reverse order when the scenario ends, pass or fail.
+VM_CLEANUPS=()
+vm_on_exit() { VM_CLEANUPS+=("$*"); }
+vm_cleanup() {
+    local rc=$? i
+    set +e
+    trap - ERR
+    for ((i = ${#VM_CLEANUPS[@]} - 1; i >= 0; i--)); do
+        (eval "${VM_CLEANUPS[$i]}") >/dev/null 2>&1
+    done
+    exit $rc
+}
+
+# Polls "$@" every 0.2 s until it succeeds or $1 seconds pass.
+vm_wait_for() {
+    local deadline=$(( $(date +%s) + $1 )); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
+# Hands control to the host for phase $1 (the scenario's host_$1 function,
+# run by tests/vm/run on the host against the forwarded port) and returns its
+# status. The host answers by writing $VM_JOB_DIR/host-$1.rc.
+vm_host_phase() {
+    local name=$1 rc_file=$VM_JOB_DIR/host-$1.rc
+    rm -f "$rc_file"
+    vm_step "host phase $name"
+    echo "VM-HOST-PHASE: $name"
+    vm_wait_for "${VM_HOST_PHASE_TIMEOUT:-300}" test -s "$rc_file" ||
+        vm_fail "the host did not finish phase $name"
+    local rc
+    rc=$(cat "$rc_file")
+    [ "$rc" = 0 ] || vm_fail "host phase $name failed with status $rc"
+    vm_say "host phase $name passed"
+}
+
+vm_listening() { ss -Htln "sport = :$1" | grep -q .; }
+
+# ---------------------------------------------------------------- the anchor
+# LIO's own iscsi_target_mod, configured by hand through configfs the way
+# targetcli would: a fileio backstore on the guest's tmpfs, one TPG with a
+# portal on every address, LUN 0, and either demo mode (any initiator) or one
+# ACL with CHAP.
+#   lio_configure [--chap USER SECRET]
+lio_configure() {
+    local chap_user= chap_secret=
+    if [ "${1:-}" = --chap ]; then chap_user=$2; chap_secret=$3; fi
+    vm_step "configuring LIO iscsi_target_mod: $VM_TARGET_IQN, fileio ${VM_LUN_SIZE_MB} MiB"
+    modprobe target_core_mod
+    modprobe target_core_file
+    modprobe iscsi_target_mod
+    local core=$VM_CONFIGFS/core/fileio_0/disk0
+    mkdir -p "$core"
+    echo "fd_dev_name=$VM_BACKING_FILE,fd_dev_size=$((VM_LUN_SIZE_MB * 1024 * 1024)),fd_buffered_io=1" > "$core/control"
+    echo "vm-disk0-serial" > "$core/wwn/vpd_unit_serial"
+    echo 1 > "$core/enable"
+    vm_on_exit lio_teardown
+
+    local tpg=$VM_CONFIGFS/iscsi/$VM_TARGET_IQN/tpgt_1
+    mkdir -p "$tpg/lun/lun_0"
+    ln -s "$core" "$tpg/lun/lun_0/disk0"
+    mkdir "$tpg/np/0.0.0.0:3260"
+    if [ -n "$chap_user" ]; then
+        echo 0 > "$tpg/attrib/generate_node_acls"
+        echo 1 > "$tpg/attrib/authentication"
+        local acl=$tpg/acls/$VM_INITIATOR_IQN
+        mkdir -p "$acl/lun_0"
+        ln -s "$tpg/lun/lun_0" "$acl/lun_0/disk0"
+        echo "$chap_user" > "$acl/auth/userid"
+        echo "$chap_secret" > "$acl/auth/password"
+    else
+        echo 1 > "$tpg/attrib/generate_node_acls"
+        echo 1 > "$tpg/attrib/cache_dynamic_acls"
+        echo 0 > "$tpg/attrib/demo_mode_write_protect"
+        echo 0 > "$tpg/attrib/authentication"
+    fi
+    echo 1 > "$tpg/enable"
+    vm_wait_for 10 vm_listening 3260 || vm_fail "iscsi_target_mod does not listen on :3260"
+}
+
+lio_teardown() {
+    local tpg=$VM_CONFIGFS/iscsi/$VM_TARGET_IQN/tpgt_1 d
+    [ -d "$tpg" ] || return 0
+    echo 0 > "$tpg/enable" 2>/dev/null
+    for d in "$tpg"/acls/*/lun_*; do [ -d "$d" ] && { rm -f "$d"/*; rmdir "$d"; }; done
+    for d in "$tpg"/acls/*; do [ -d "$d" ] && rmdir "$d"; done
+    rm -f "$tpg"/lun/lun_0/disk0
+    rmdir "$tpg"/lun/lun_0 "$tpg"/np/* "$tpg" "$VM_CONFIGFS/iscsi/$VM_TARGET_IQN" 2>/dev/null
+    rmdir "$VM_CONFIGFS/core/fileio_0/disk0" "$VM_CONFIGFS/core/fileio_0" 2>/dev/null
+    rm -f "$VM_BACKING_FILE"
+}
+
+# ------------------------------------------------------------- open-iscsi
+VM_ISCSID_PID=
+oi_start() {
+    vm_step "starting iscsid"
+    # No udev in the guest: the SCSI disk driver is not loaded on demand.
+    modprobe iscsi_tcp
+    modprobe sd_mod
+    mkdir -p /etc/iscsi /run/lock/iscsi
+    echo "InitiatorName=$VM_INITIATOR_IQN" > /etc/iscsi/initiatorname.iscsi
+    # Short timeouts: a broken target should fail the scenario, not stall it.
+    sed -i -e 's/^node.session.timeo.replacement_timeout.*/node.session.timeo.replacement_timeout = 10/' \
+           -e 's/^node.conn\[0\].timeo.login_timeout.*/node.conn[0].timeo.login_timeout = 10/' \
+           -e 's/^node.startup.*/node.startup = manual/' /etc/iscsi/iscsid.conf
+    # Its own session: iscsid signals its whole process group when it stops.
+    setsid iscsid -f &
+    VM_ISCSID_PID=$!
+    vm_on_exit oi_stop
+    # iscsiadm exits 21 (no sessions) once iscsid answers, 20 while it cannot reach it.
+    vm_wait_for 10 oi_iscsid_answers || vm_fail "iscsid does not answer"
+}
+oi_iscsid_answers() { local rc=0; iscsiadm -m session >/dev/null 2>&1 || rc=$?; [ $rc -eq 0 ] || [ $rc -eq 21 ]; }
+oi_stop() {
+    iscsiadm -m node -u >/dev/null 2>&1
+    [ -n "$VM_ISCSID_PID" ] && kill "$VM_ISCSID_PID" && wait "$VM_ISCSID_PID"
+    VM_ISCSID_PID=
+}
+
+# oi_discover PORTAL: SendTargets must list $VM_TARGET_IQN.
+oi_discover() {
+    vm_step "discovery (SendTargets) at $1"
+    local out
+    out=$(iscsiadm -m discovery -t st -p "$1")
+    echo "$out"
+    grep -q " $VM_TARGET_IQN\$" <<<"$out" || vm_fail "discovery at $1 does not list $VM_TARGET_IQN"
+}
+
+# oi_chap USER SECRET: one-way CHAP for every discovered node of the target.
+oi_chap() {
+    iscsiadm -m node -T "$VM_TARGET_IQN" -o update -n node.session.auth.authmethod -v CHAP
+    iscsiadm -m node -T "$VM_TARGET_IQN" -o update -n node.session.auth.username -v "$1"
+    iscsiadm -m node -T "$VM_TARGET_IQN" -o update -n node.session.auth.password -v "$2"
+}
+
+# oi_login: logs in to $VM_TARGET_IQN and sets VM_DISK to its block device.
+VM_DISK=
+oi_login() {
+    vm_step "login to $VM_TARGET_IQN"
+    iscsiadm -m node -T "$VM_TARGET_IQN" --login
+    vm_on_exit oi_logout
+    vm_wait_for 30 oi_find_disk || { iscsiadm -m session -P 3; vm_fail "no disk appeared after login"; }
+    oi_find_disk
+    vm_say "logged in, disk /dev/$VM_DISK ($(blockdev --getsize64 "/dev/$VM_DISK") bytes)"
+    iscsiadm -m session -P 1 | sed -n '1,40p'
+}
+oi_find_disk() {
+    VM_DISK=$(iscsiadm -m session -P 3 2>/dev/null | sed -n 's/.*Attached scsi disk \([a-z]*\).*State: running.*/\1/p' | head -n1)
+    [ -n "$VM_DISK" ] && [ -b "/dev/$VM_DISK" ]
+}
+oi_logout() {
+    vm_step "logout from $VM_TARGET_IQN"
+    iscsiadm -m node -T "$VM_TARGET_IQN" --logout
+    if iscsiadm -m session >/dev/null 2>&1; then
+        iscsiadm -m session; vm_fail "a session is still listed after logout"
+    fi
+}
+
+# fs_roundtrip DEVICE MIB: mkfs.ext4, write MIB MiB of random data, unmount,
+# drop caches, mount again and compare checksums.
+fs_roundtrip() {
+    local dev=$1 mib=$2 mnt=/mnt/vm-disk
+    vm_step "mkfs.ext4 /dev/$dev"
+    mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "/dev/$dev"
+    mkdir -p "$mnt"
+    mount "/dev/$dev" "$mnt"
+    vm_on_exit "umount $mnt"
+    vm_step "writing $mib MiB of random data"
+    head -c "$((mib * 1024 * 1024))" /dev/urandom > /tmp/vm-random.bin
+    local want got
+    want=$(md5sum < /tmp/vm-random.bin)
+    cp /tmp/vm-random.bin "$mnt/random.bin"
+    sync
+    umount "$mnt"
+    echo 3 > /proc/sys/vm/drop_caches
+    vm_step "remounting and verifying"
+    mount "/dev/$dev" "$mnt"
+    got=$(md5sum < "$mnt/random.bin")
+    umount "$mnt"
+    rm -f /tmp/vm-random.bin
+    [ "$want" = "$got" ] || vm_fail "checksum mismatch after remount: wrote $want read $got"
+    vm_say "md5 ${want%% *} matches after remount"
+}
