@@ -25,6 +25,10 @@ struct BadInput : ::testing::Test {
     void TearDown() override {
         // After each bad input: the daemon is alive and serves a good client.
         ASSERT_TRUE(daemon->running()) << "the daemon died:\n" << daemon->log();
+        still_serves();
+        EXPECT_EQ(daemon->stop(), 0) << daemon->log();
+    }
+    virtual void still_serves() {
         RawClient good;
         ASSERT_TRUE(good.connect("127.0.0.1", daemon->port()));
         RawPdu response;
@@ -32,7 +36,6 @@ struct BadInput : ::testing::Test {
                   Answer::Pdu);
         EXPECT_EQ(response.opcode(), kLoginResponse);
         EXPECT_EQ(response.status(), 0) << "a good discovery login after the bad input was refused";
-        EXPECT_EQ(daemon->stop(), 0) << daemon->log();
     }
     RawClient connect() {
         RawClient client;
@@ -200,6 +203,12 @@ namespace {
 
 struct BadChap : BadInput {
     void SetUp() override { start(kChapConfig, kChapSecrets); }
+    void still_serves() override {
+        std::string out = run_command("iscsi-ls 'iscsi://disc%discovery-secret-1@127.0.0.1:" +
+                                      std::to_string(daemon->port()) + "'")
+                              .output;
+        EXPECT_NE(out.find("Target:" + kTargetA), std::string::npos) << out;
+    }
 };
 
 }  // namespace

@@ -8,8 +8,10 @@ using namespace iscsi::testing;
 
 namespace {
 
+// Without -s: iscsi-ls stops at the first target whose LUNs it cannot list,
+// and on this host every Normal login is refused (no kernel data path).
 std::string iscsi_ls(const std::string& url, const std::string& environment = "") {
-    return run_command(environment + " iscsi-ls -s " + url).output;
+    return run_command((environment.empty() ? "" : "env " + environment) + " iscsi-ls " + url).output;
 }
 
 }  // namespace
@@ -24,6 +26,17 @@ TEST(Discovery, IscsiLsListsConfiguredTargetsAndPortals) {
     EXPECT_NE(out.find("Target:" + kTargetB + " Portal:127.0.0.1:" + port + ",1"), std::string::npos) << out;
     EXPECT_EQ(out.find(kHidden), std::string::npos) << "a target whose ACL excludes the initiator was listed:\n" << out;
     EXPECT_NE(daemon.log().find("discovery session logged in"), std::string::npos) << daemon.log();
+}
+
+TEST(Discovery, IscsiLsShowLunsGetsServiceUnavailableForTheNormalLogin) {
+    DaemonProcess daemon(kOpenConfig);
+    ASSERT_TRUE(daemon.start()) << daemon.log();
+    std::string out = run_command("iscsi-ls -s iscsi://127.0.0.1:" + std::to_string(daemon.port())).output;
+    // Discovery worked (a target is listed), then -s logs in to list LUNs:
+    // without iscsi_handoff.ko that is refused with 0x0301 (769).
+    EXPECT_NE(out.find("Target:iqn.2024-01.org.example:disk-"), std::string::npos) << out;
+    EXPECT_NE(out.find("Service unavailable(769)"), std::string::npos) << out;
+    EXPECT_NE(daemon.log().find("0x0301"), std::string::npos) << daemon.log();
 }
 
 TEST(Discovery, IscsiLsOverIpv6Loopback) {
