@@ -465,6 +465,8 @@ def serve_one(g, conn, args, tsih):
         transit, csg, nsg = flags & 0x80, (flags >> 2) & 3, flags & 3
         k = keys_of(data)
         allkeys.update(k)
+        if args.verbose:
+            print("login pdu flags=0x%02x keys=%s" % (bhs[1], k), flush=True)
         isid, itt, cid = bhs[8:14], bhs[16:20], int.from_bytes(bhs[20:22], "big")
         cmdsn, exp_statsn = int.from_bytes(bhs[24:28], "big"), int.from_bytes(bhs[28:32], "big")
         ans = []
@@ -563,6 +565,7 @@ def main():
     p.add_argument("--first-burst", type=int, default=65536)
     p.add_argument("--max-burst", type=int, default=262144)
     p.add_argument("--max-r2t", type=int, default=1)
+    p.add_argument("--verbose", action="store_true")
     p = sub.add_parser("terminate")
     p.add_argument("--handle", type=int, required=True)
     p = sub.add_parser("logout")
