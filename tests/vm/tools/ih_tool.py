@@ -224,14 +224,20 @@ def cmd_list(g, args):
     sessions = g.dump(CMD["SESSION_LIST"])
     for s in sessions:
         stats = parse_attrs(s[A["STATS"]])
+        neg = parse_attrs(s[A["NEGOTIATED"]])
         print("session handle=%d tsih=%d initiator=%s isid=%s state=%d exp_cmdsn=%d max_cmdsn=%d "
-              "commands=%d read=%d written=%d errors=%d in_flight=%d rejects=%d" % (
+              "commands=%d read=%d written=%d errors=%d in_flight=%d rejects=%d "
+              "hd=%d dd=%d mrdsl=%d mxdsl=%d mbl=%d fbl=%d ir2t=%d imm=%d mor2t=%d" % (
                   get_u(s, A["SESSION_HANDLE"], "Q"), get_u(s, A["TSIH"], "H"),
                   s[A["INITIATOR_NAME"]].rstrip(b"\0").decode(), s[A["ISID"]].hex(),
                   get_u(s, A["SESSION_STATE"], "B"), get_u(s, A["EXP_CMDSN"], "I"),
                   get_u(s, A["MAX_CMDSN"], "I"), get_u(stats, 1, "Q"), get_u(stats, 2, "Q"),
                   get_u(stats, 3, "Q"), get_u(stats, 4, "Q"), get_u(stats, 5, "I"),
-                  get_u(stats, 7, "Q")))
+                  get_u(stats, 7, "Q"), get_u(neg, P["HEADER_DIGEST"], "B"),
+                  get_u(neg, P["DATA_DIGEST"], "B"), get_u(neg, P["MAX_RECV_DSL"], "I"),
+                  get_u(neg, P["MAX_XMIT_DSL"], "I"), get_u(neg, P["MAX_BURST_LENGTH"], "I"),
+                  get_u(neg, P["FIRST_BURST_LENGTH"], "I"), get_u(neg, P["INITIAL_R2T"], "B"),
+                  get_u(neg, P["IMMEDIATE_DATA"], "B"), get_u(neg, P["MAX_OUTSTANDING_R2T"], "I")))
     print("sessions=%d" % len(sessions))
     if args.expect is not None and len(sessions) != args.expect:
         print("FAIL: expected %d sessions" % args.expect)
@@ -459,6 +465,8 @@ def serve_one(g, conn, args, tsih):
         transit, csg, nsg = flags & 0x80, (flags >> 2) & 3, flags & 3
         k = keys_of(data)
         allkeys.update(k)
+        if args.verbose:
+            print("login pdu flags=0x%02x keys=%s" % (bhs[1], k), flush=True)
         isid, itt, cid = bhs[8:14], bhs[16:20], int.from_bytes(bhs[20:22], "big")
         cmdsn, exp_statsn = int.from_bytes(bhs[24:28], "big"), int.from_bytes(bhs[28:32], "big")
         ans = []
@@ -557,6 +565,7 @@ def main():
     p.add_argument("--first-burst", type=int, default=65536)
     p.add_argument("--max-burst", type=int, default=262144)
     p.add_argument("--max-r2t", type=int, default=1)
+    p.add_argument("--verbose", action="store_true")
     p = sub.add_parser("terminate")
     p.add_argument("--handle", type=int, required=True)
     p = sub.add_parser("logout")
