@@ -345,3 +345,6 @@ stack_expect_sessions() {
     n=$(grep -c -- "$VM_TARGET_IQN" <<<"$out" || true)
     [ "$n" -eq "$want" ] || vm_fail "the daemon lists $n sessions of $VM_TARGET_IQN, expected $want"
 }
+
+# stack_no_sessions: true when the daemon lists no session of the target.
+stack_no_sessions() { ! stack_sessions 2>/dev/null | grep -q -- "$VM_TARGET_IQN"; }

@@ -17,7 +17,7 @@ guest_main() {
     stack_expect_sessions 1
     fs_roundtrip "$VM_DISK" 64
     oi_logout
-    vm_wait_for 10 eval 'stack_sessions | grep -q -- "$VM_TARGET_IQN" && false || true'
+    vm_wait_for 10 stack_no_sessions || true
     stack_expect_sessions 0
     stack_stop
     handoff_unload

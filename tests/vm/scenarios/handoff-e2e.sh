@@ -17,7 +17,7 @@ guest_main() {
     vm_host_phase libiscsi
     vm_host_phase perf
     vm_step "after the scenarios: no session is left"
-    vm_wait_for 10 eval 'stack_sessions | grep -q -- "$VM_TARGET_IQN" && false || true'
+    vm_wait_for 10 stack_no_sessions || true
     stack_expect_sessions 0
     stack_stop
     handoff_unload
