@@ -329,22 +329,30 @@ stack_stop() {
     [ $rc -eq 0 ] || [ $rc -eq 143 ] || vm_fail "iscsi-targetd exited with status $rc on SIGTERM"
 }
 
-# stack_sessions: the daemon's session list, one line per session, through
-# iscsictl on the guest's bus.
+# stack_sessions: the module's session list (SESSION_LIST over netlink, by
+# tests/vm/tools/ih_tool.py), one "session handle=... tsih=..." line each,
+# then "sessions=N"; and the daemon's own view through iscsictl when built.
+VM_IH_TOOL=${VM_IH_TOOL:-$VM_SRC/tools/ih_tool.py}
 stack_sessions() {
-    [ -x "$VM_ISCSICTL" ] || vm_fail "cannot list sessions: $VM_ISCSICTL is not built"
-    "$VM_ISCSICTL" session list
+    python3 "$VM_IH_TOOL" list
+    if [ -x "$VM_ISCSICTL" ] && [ -n "${DBUS_SYSTEM_BUS_ADDRESS:-}" ]; then
+        "$VM_ISCSICTL" session list | sed 's/^/iscsictl: /' || true
+    fi
 }
 
-# stack_expect_sessions N: the daemon lists exactly N sessions (lines
-# naming the target IQN).
+# stack_session_count: the number of sessions the module lists.
+stack_session_count() {
+    python3 "$VM_IH_TOOL" list | sed -n 's/^sessions=\([0-9]*\)$/\1/p'
+}
+
+# stack_expect_sessions N: the module lists exactly N sessions.
 stack_expect_sessions() {
-    local want=$1 out n
-    out=$(stack_sessions)
-    echo "$out"
-    n=$(grep -c -- "$VM_TARGET_IQN" <<<"$out" || true)
-    [ "$n" -eq "$want" ] || vm_fail "the daemon lists $n sessions of $VM_TARGET_IQN, expected $want"
+    local want=$1 n
+    stack_sessions
+    n=$(stack_session_count)
+    [ -n "$n" ] || vm_fail "cannot read the module's session list (ih_tool.py list)"
+    [ "$n" -eq "$want" ] || vm_fail "the module lists $n sessions, expected $want"
 }
 
-# stack_no_sessions: true when the daemon lists no session of the target.
-stack_no_sessions() { ! stack_sessions 2>/dev/null | grep -q -- "$VM_TARGET_IQN"; }
+# stack_no_sessions: true when the module lists no session.
+stack_no_sessions() { [ "$(stack_session_count 2>/dev/null)" = 0 ]; }

@@ -23,7 +23,10 @@ guest_main() {
 
     echo "DEMO: ---- the session as the target sees it ----"
     if [ "$target" = ours ]; then
-        stack_sessions | sed 's/^/DEMO: /'
+        echo "DEMO: iscsi-targetd's log of the login (initiator, address, TSIH, CID):"
+        grep -E 'logged in to|login' "$VM_DAEMON_LOG" | tail -n 5 | sed 's/^/DEMO:   /'
+        echo "DEMO: iscsi_handoff's session list (netlink SESSION_LIST: handle, TSIH, ISID, counters):"
+        stack_sessions | sed 's/^/DEMO:   /'
     else
         sed 's/^/DEMO: /' "$VM_CONFIGFS/iscsi/$VM_TARGET_IQN/tpgt_1/acls/$VM_INITIATOR_IQN/info"
     fi
