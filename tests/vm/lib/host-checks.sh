@@ -57,7 +57,7 @@ hc_perf() {
         if grep -qiE 'error|fail' "$VM_JOB_DIR/perf-$i.log"; then
             echo "iscsi-perf session $i reported:"; grep -iE 'error|fail' "$VM_JOB_DIR/perf-$i.log" | head -n 3; rc=1
         fi
-        echo "session $i: $(grep -iE 'iops|MB/s' "$VM_JOB_DIR/perf-$i.log" | tail -n 1)"
+        echo "session $i: $(grep -o 'iops average [0-9]* ([0-9]* MB/s)' "$VM_JOB_DIR/perf-$i.log" | tail -n 1)"
     done
     return $rc
 }
