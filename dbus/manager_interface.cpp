@@ -287,6 +287,14 @@ int get_data_path(sd_bus*, const char*, const char*, const char* property, sd_bu
     return sd_bus_message_append(reply, "s", text.c_str());
 }
 
+int get_discovery_chap(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply, void* userdata,
+                       sd_bus_error*) {
+    const auto& chap = service_of(userdata).control().config().discovery.chap;
+    std::string user;
+    if (chap) user = std::string(property) == "DiscoveryChapUser" ? chap->user : chap->mutual_user;
+    return sd_bus_message_append(reply, "s", user.c_str());
+}
+
 int get_configuration_files(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
                             sd_bus_error*) {
     return sd_bus_message_append(reply, "s", service_of(userdata).control().store_location().c_str());
@@ -297,6 +305,8 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("DataPath", "s", get_data_path, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("DataPathAvailable", "b", get_data_path, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("DiscoveryChapUser", "s", get_discovery_chap, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("DiscoveryMutualChapUser", "s", get_discovery_chap, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ConfigurationFiles", "s", get_configuration_files, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_METHOD_WITH_ARGS("CreateTarget", SD_BUS_ARGS("s", name, "a{sv}", options), SD_BUS_RESULT("o", target),
                             create_target, SD_BUS_VTABLE_UNPRIVILEGED),
