@@ -631,3 +631,10 @@ TEST(Login, non_leading_login_keeps_tsih_and_answers_leading_keys_irrelevant) {
     EXPECT_EQ(r.value("MaxBurstLength"), "Irrelevant");
     EXPECT_EQ(login.handoff_info().negotiated.max_xmit_data_segment_length, 16384u);
 }
+
+TEST(Login, redirect_verdict_without_address_is_target_error) {
+    FixedPolicy policy;
+    policy.access.verdict = TargetAccess::Verdict::Redirect;
+    LoginConnection login(policy, endpoints(), limits());
+    expect_refused(start_normal(login), LoginStatus::TargetError);
+}
