@@ -100,7 +100,8 @@ struct LoginConnection::Impl {
     LoginOptions options;
 
     State state = State::Login;
-    bool first = true;
+    bool first_header = true;  // no Login Request header seen yet
+    bool first = true;         // no complete text sequence processed yet
     Stage stage = Stage::SecurityNegotiation;
     LoginRequestHeader first_request;
     LoginRequestHeader last_request;
@@ -200,7 +201,7 @@ struct LoginConnection::Impl {
         if (!is_defined_opcode(bhs.raw_opcode()) || bhs.opcode() != Opcode::LoginRequest) {
             // RFC 7143 s.11.13.5 0x020b: a non-login request during login.
             LoginRequestHeader as_login(bhs);
-            LoginRequestHeader echo = first ? as_login : first_request;
+            LoginRequestHeader echo = first_header ? as_login : first_request;
             echo.set_initiator_task_tag(bhs.initiator_task_tag());
             const std::string what = is_defined_opcode(bhs.raw_opcode()) ? to_string(bhs.opcode()) : "undefined opcode";
             return refuse(echo, LoginStatus::InvalidDuringLogin, std::string(what) + " during the login phase");
@@ -257,7 +258,7 @@ struct LoginConnection::Impl {
     }
 
     std::optional<Refusal> check_request_header(const LoginRequestHeader& request) {
-        if (first) {
+        if (first_header) {
             // RFC 7143 s.11.12.4: versions 0x00 only.
             if (request.version_min() > 0) {
                 return Refusal{LoginStatus::UnsupportedVersion,
@@ -275,6 +276,7 @@ struct LoginConnection::Impl {
             // s.11.13.4: the first Login Response starts the connection's
             // StatSN; we continue from the initiator's ExpStatSN.
             stat_sn = request.exp_stat_sn();
+            first_header = false;
         } else {
             if (request.version_max() != first_request.version_max() ||
                 request.version_min() != first_request.version_min()) {

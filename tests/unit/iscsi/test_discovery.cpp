@@ -299,3 +299,19 @@ TEST(Discovery, digests_are_not_offered_in_discovery) {
     auto r = only_response(discovery_login(login, {{"HeaderDigest", "CRC32C,None"}}));
     EXPECT_EQ(r.value("HeaderDigest"), "None");
 }
+
+TEST(Discovery, undefined_opcode_is_rejected_with_command_not_supported) {
+    FixedPolicy policy = discovery_policy();
+    LoginConnection login(policy, endpoints(), limits());
+    discovery_login(login);
+    std::vector<uint8_t> bytes(48, 0);
+    bytes[0] = 0x1c;  // vendor-specific initiator opcode
+    Bhs h = *Bhs::from_bytes(bytes);
+    auto more = login.check_header(h);
+    ASSERT_TRUE(more);  // bounded: read it, then reject it
+    auto step = login.on_pdu(Pdu{h, {}, {}});
+    EXPECT_EQ(step.outcome, LoginStep::Outcome::Continue);
+    auto r = only_response(step);
+    EXPECT_EQ(r.pdu.bhs.opcode(), Opcode::Reject);
+    EXPECT_EQ(RejectHeader(r.pdu.bhs).reason(), RejectReason::CommandNotSupported);
+}

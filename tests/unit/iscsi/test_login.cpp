@@ -529,7 +529,10 @@ TEST(Login, text_continuation_is_reassembled_and_acknowledged_empty) {
     part2.raw_data.assign(text.begin() + 20, text.end());
     step = login.on_pdu(part2.build());
     ASSERT_EQ(step.outcome, LoginStep::Outcome::Continue) << step.log;
-    EXPECT_EQ(only_response(step).value("AuthMethod"), "None");
+    auto r = only_response(step);
+    EXPECT_EQ(r.value("AuthMethod"), "None");
+    EXPECT_EQ(ack.login().stat_sn(), 500u);
+    EXPECT_EQ(r.login().stat_sn(), 501u);  // continuation PDUs do not restart StatSN
 }
 
 TEST(Login, continuation_beyond_byte_cap_is_out_of_resources) {
@@ -627,4 +630,11 @@ TEST(Login, non_leading_login_keeps_tsih_and_answers_leading_keys_irrelevant) {
     EXPECT_EQ(r.login().tsih(), 42);
     EXPECT_EQ(r.value("MaxBurstLength"), "Irrelevant");
     EXPECT_EQ(login.handoff_info().negotiated.max_xmit_data_segment_length, 16384u);
+}
+
+TEST(Login, redirect_verdict_without_address_is_target_error) {
+    FixedPolicy policy;
+    policy.access.verdict = TargetAccess::Verdict::Redirect;
+    LoginConnection login(policy, endpoints(), limits());
+    expect_refused(start_normal(login), LoginStatus::TargetError);
 }
