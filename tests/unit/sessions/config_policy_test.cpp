@@ -155,3 +155,10 @@ TEST_F(PolicyTest, AbandonForgetsTheSession) {
     policy.abandon(id, admission);
     EXPECT_TRUE(registry.sessions().empty());
 }
+
+TEST_F(PolicyTest, DisabledDiscoveryListsNothing) {
+    auto config = *config::parse_config(kConfig);
+    config.discovery.enabled = false;
+    policy.update(config, *config::parse_secrets(kSecrets));
+    EXPECT_TRUE(policy.send_targets("iqn.2024-01.org.example:eve", endpoints("127.0.0.1"), "").empty());
+}
