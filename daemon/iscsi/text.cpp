@@ -76,7 +76,7 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
-tl::expected<TextPairs, TextError> parse_text(std::span<const uint8_t> data) {
+tl::expected<TextPairs, TextError> parse_text(std::span<const uint8_t> data, bool allow_repeated_keys) {
     TextPairs pairs;
     std::set<std::string, std::less<>> seen;
     size_t pos = 0;
@@ -117,7 +117,7 @@ tl::expected<TextPairs, TextError> parse_text(std::span<const uint8_t> data) {
                                                  "value of " + std::string(key) + " is not valid UTF-8"});
         }
         // s.6.2: a key is declared or negotiated at most once per sequence.
-        if (!seen.emplace(key).second) {
+        if (!seen.emplace(key).second && !allow_repeated_keys) {
             return tl::make_unexpected(TextError{TextError::Kind::DuplicateKey, std::string(key),
                                                  "key " + std::string(key) + " appears twice"});
         }

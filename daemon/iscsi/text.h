@@ -56,8 +56,11 @@ bool is_long_value_key(std::string_view key);
 bool is_valid_key_name(std::string_view key);
 bool is_valid_utf8(std::string_view text);
 
-// Parses one complete sequence (after continuation reassembly).
-tl::expected<TextPairs, TextError> parse_text(std::span<const uint8_t> data);
+// Parses one complete sequence (after continuation reassembly). Repeated
+// keys are an error (s.6.2) except where a sender may legitimately repeat
+// them, such as TargetName/TargetAddress in a SendTargets answer, which a
+// reader of target responses allows with allow_repeated_keys.
+tl::expected<TextPairs, TextError> parse_text(std::span<const uint8_t> data, bool allow_repeated_keys = false);
 // Encodes pairs as "key=value\0..." (no validation: our own output).
 std::vector<uint8_t> encode_text(const TextPairs& pairs);
 void append_pair(std::vector<uint8_t>& out, std::string_view key, std::string_view value);
