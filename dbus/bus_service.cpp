@@ -1,0 +1,312 @@
+#include "dbus/bus_service.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "dbus/bus_errors.h"
+#include "dbus/names.h"
+
+namespace iscsi::dbus {
+namespace {
+
+// How long a listing of the kernel's sessions serves property reads.
+constexpr auto kSessionsRefresh = std::chrono::milliseconds(500);
+
+bool under(const std::string& path, const std::string& prefix) {
+    return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 && path[prefix.size()] == '/';
+}
+
+bool is_session_kind(ObjectKind kind) {
+    return kind == ObjectKind::Session || kind == ObjectKind::Connection;
+}
+
+int find_object(sd_bus*, const char* path, const char* interface, void* userdata, void** found, sd_bus_error*) {
+    auto* service = static_cast<BusService*>(userdata);
+    auto id = parse_object_path(path);
+    if (!id || std::strcmp(interface_of(id->kind), interface) != 0 || !service->exists(*id)) return 0;
+    *found = service;
+    return 1;
+}
+
+int enumerate_objects(sd_bus*, const char* prefix, void* userdata, char*** nodes, sd_bus_error*) {
+    auto* service = static_cast<BusService*>(userdata);
+    auto objects = service->all_objects();
+    char** list = static_cast<char**>(calloc(objects.size() + 1, sizeof(char*)));
+    if (list == nullptr) return -ENOMEM;
+    size_t n = 0;
+    for (const auto& [path, id] : objects)
+        if (under(path, prefix)) list[n++] = strdup(path.c_str());
+    *nodes = list;
+    return 0;
+}
+
+// Reads (property gets, GetManagedObjects, ListSessions) may be restricted to
+// root; changes are checked by each method against polkit.
+int filter_reads(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    auto* service = static_cast<BusService*>(userdata);
+    if (service->authorizer().policy().allow_unprivileged_reads) return 0;
+    if (!sd_bus_message_is_method_call(m, nullptr, nullptr)) return 0;
+    const char* path = sd_bus_message_get_path(m);
+    const char* interface = sd_bus_message_get_interface(m);
+    if (path == nullptr || interface == nullptr) return 0;
+    std::string p = path;
+    if (p != kRootPath && !under(p, kRootPath)) return 0;
+    bool read = std::strcmp(interface, "org.freedesktop.DBus.Properties") == 0 ||
+                std::strcmp(interface, "org.freedesktop.DBus.ObjectManager") == 0;
+    if (!read) return 0;
+    auto allowed = service->authorizer().may_read(m);
+    if (allowed) return 0;
+    auto name = error_name(allowed.error().kind);
+    sd_bus_reply_method_errorf(m, name.c_str(), "%s", allowed.error().message.c_str());
+    return 1;
+}
+
+void warn(const std::string& text) {
+    // sd-daemon(3) priority prefix: journald files this as a warning.
+    std::fprintf(stderr, "<4>iscsi-targetd: D-Bus: %s\n", text.c_str());
+}
+
+}  // namespace
+
+BusService::BusService(control::ControlPlane& control, BusOptions options)
+    : control_(control), options_(std::move(options)), authorizer_(options_.authorization) {}
+
+BusService::~BusService() {
+    if (bus_) sd_bus_detach_event(bus_.get());
+    slots_.clear();
+}
+
+std::unique_ptr<BusService> BusService::start(sd_event* event, control::ControlPlane& control, BusOptions options) {
+    std::unique_ptr<BusService> service(new BusService(control, std::move(options)));
+    if (service->attach(event) < 0) return nullptr;
+    return service;
+}
+
+int BusService::attach(sd_event* event) {
+    sd_bus* raw = nullptr;
+    int r = sd_bus_open_system(&raw);
+    bus_.reset(raw);
+    if (r < 0) {
+        warn(std::string("no system bus (") + std::strerror(-r) + "); running without the D-Bus API");
+        return r;
+    }
+    auto keep = [this](sd_bus_slot* slot) { slots_.emplace_back(slot); };
+    sd_bus_slot* slot = nullptr;
+    const std::string root = kRootPath;
+    struct Registration {
+        std::string prefix;
+        const char* interface;
+        const sd_bus_vtable* vtable;
+    };
+    const Registration fallbacks[] = {
+        {root + "/target", kTargetInterface, target_vtable()},
+        {root + "/target", kPortalGroupInterface, portal_group_vtable()},
+        {root + "/target", kPortalInterface, portal_vtable()},
+        {root + "/target", kLunInterface, lun_vtable()},
+        {root + "/target", kAclInterface, acl_vtable()},
+        {root + "/backstore", kBackstoreInterface, backstore_vtable()},
+        {root + "/session", kSessionInterface, session_vtable()},
+        {root + "/session", kConnectionInterface, connection_vtable()},
+    };
+    if ((r = sd_bus_add_object_manager(bus_.get(), &slot, kRootPath)) >= 0) keep(slot);
+    if (r >= 0 && (r = sd_bus_add_object_vtable(bus_.get(), &slot, kRootPath, kManagerInterface, manager_vtable(), this)) >= 0)
+        keep(slot);
+    for (const auto& registration : fallbacks) {
+        if (r < 0) break;
+        r = sd_bus_add_fallback_vtable(bus_.get(), &slot, registration.prefix.c_str(), registration.interface,
+                                       registration.vtable, find_object, this);
+        if (r >= 0) keep(slot);
+    }
+    // Enumerators at the root and at each prefix, so that both
+    // GetManagedObjects and introspection of intermediate nodes see children.
+    for (const std::string& prefix : {root, root + "/target", root + "/backstore", root + "/session"}) {
+        if (r < 0) break;
+        if ((r = sd_bus_add_node_enumerator(bus_.get(), &slot, prefix.c_str(), enumerate_objects, this)) >= 0) keep(slot);
+    }
+    if (r >= 0 && (r = sd_bus_add_filter(bus_.get(), &slot, filter_reads, this)) >= 0) keep(slot);
+    if (r < 0) {
+        warn(std::string("cannot register objects: ") + std::strerror(-r));
+        return r;
+    }
+    if ((r = sd_bus_request_name(bus_.get(), kBusName, 0)) < 0) {
+        warn(std::string("cannot own ") + kBusName + " (" + std::strerror(-r) +
+             "); is another iscsi-targetd running, or is the bus policy file installed?");
+        return r;
+    }
+    if ((r = sd_bus_attach_event(bus_.get(), event, SD_EVENT_PRIORITY_NORMAL)) < 0) {
+        warn(std::string("cannot attach to the event loop: ") + std::strerror(-r));
+        return r;
+    }
+    // What exists at start is not news: announce only later changes.
+    for (const auto& [path, id] : all_objects()) announced_[path] = fingerprint(id);
+    return 0;
+}
+
+const std::vector<kmod::KernelSession>& BusService::sessions() {
+    auto now = std::chrono::steady_clock::now();
+    if (!sessions_valid_ || now - sessions_fetched_ > kSessionsRefresh) {
+        auto listed = control_.sessions().list();
+        // A kernel that cannot list its sessions shows none rather than stale ones.
+        sessions_cache_ = listed ? std::move(*listed) : std::vector<kmod::KernelSession>{};
+        sessions_fetched_ = now;
+        sessions_valid_ = true;
+    }
+    return sessions_cache_;
+}
+
+const kmod::KernelSession* BusService::find_session(const ObjectId& id) {
+    for (const auto& session : sessions())
+        if (session.target_name == id.target && session.tpgt == id.tpgt && session.tsih == id.number) return &session;
+    return nullptr;
+}
+
+bool BusService::exists(const ObjectId& id) {
+    const auto& config = control_.config();
+    const config::Target* target = id.kind == ObjectKind::Backstore ? nullptr : control::find_target(config, id.target);
+    switch (id.kind) {
+    case ObjectKind::Target: return target != nullptr;
+    case ObjectKind::PortalGroup: return target && control::find_portal_group(*target, id.tpgt);
+    case ObjectKind::Portal: {
+        const auto* group = target ? control::find_portal_group(*target, id.tpgt) : nullptr;
+        if (!group) return false;
+        for (const auto& portal : group->portals)
+            if (portal.address == id.name && portal.port == id.port) return true;
+        return false;
+    }
+    case ObjectKind::Lun: return target && control::find_lun(*target, id.number);
+    case ObjectKind::Acl: return target && control::find_acl(*target, id.name);
+    case ObjectKind::Backstore: return control::find_backstore(config, id.name) != nullptr;
+    case ObjectKind::Session: return find_session(id) != nullptr;
+    case ObjectKind::Connection: {
+        const auto* session = find_session(id);
+        if (!session) return false;
+        for (const auto& connection : session->connections)
+            if (connection.cid == id.cid) return true;
+        return false;
+    }
+    }
+    return false;
+}
+
+std::map<std::string, ObjectId> BusService::all_objects() {
+    std::map<std::string, ObjectId> objects;
+    auto add = [&](const ObjectId& id) { objects.emplace(object_path(id), id); };
+    const auto& config = control_.config();
+    for (const auto& backstore : config.backstores) add(backstore_id(backstore.name));
+    for (const auto& target : config.targets) {
+        add(target_id(target.name));
+        for (const auto& group : target.portal_groups) {
+            add(portal_group_id(target.name, group.tpgt));
+            for (const auto& portal : group.portals) add(portal_id(target.name, group.tpgt, portal.address, portal.port));
+        }
+        for (const auto& lun : target.luns) add(lun_id(target.name, lun.lun));
+        for (const auto& acl : target.acls) add(acl_id(target.name, acl.initiator_name));
+    }
+    for (const auto& session : sessions()) {
+        add(session_id(session.target_name, session.tpgt, session.tsih));
+        for (const auto& connection : session.connections)
+            add(connection_id(session.target_name, session.tpgt, session.tsih, connection.cid));
+    }
+    return objects;
+}
+
+// A summary of the properties that announce changes; when it differs from
+// the one last announced, PropertiesChanged is emitted.
+std::string BusService::fingerprint(const ObjectId& id) {
+    const auto& config = control_.config();
+    std::string text;
+    auto chap = [](const std::optional<config::ChapCredentials>& c) { return c ? c->user + "\x1f" + c->mutual_user : "-"; };
+    auto redirect = [](const std::optional<config::Redirect>& r) {
+        return r ? r->address + ":" + std::to_string(r->port) + "," + std::to_string(r->tpgt) + (r->permanent ? "p" : "t") : "-";
+    };
+    switch (id.kind) {
+    case ObjectKind::Target:
+        if (const auto* t = control::find_target(config, id.target)) {
+            text = t->alias + "|" + std::to_string(t->max_sessions) + "|" + chap(t->chap) + "|" + redirect(t->redirect) + "|";
+            for (const auto& g : t->portal_groups) text += std::to_string(g.tpgt) + ",";
+            text += "|";
+            for (const auto& l : t->luns) text += std::to_string(l.lun) + "=" + l.backstore + ",";
+            text += "|";
+            for (const auto& a : t->acls) text += a.initiator_name + ",";
+            uint32_t count = 0;
+            for (const auto& s : sessions()) count += s.target_name == t->name;
+            text += "|" + std::to_string(count);
+        }
+        break;
+    case ObjectKind::PortalGroup:
+        if (const auto* t = control::find_target(config, id.target))
+            if (const auto* g = control::find_portal_group(*t, id.tpgt)) {
+                text = std::to_string(g->enabled) + std::to_string(g->demo_mode) + std::to_string(g->demo_mode_write_protect) +
+                       redirect(g->redirect) + std::to_string(g->nop_in_interval_s) + "/" + std::to_string(g->nop_in_timeout_s);
+                for (const auto& p : g->portals) text += "|" + p.address + ":" + std::to_string(p.port);
+            }
+        break;
+    case ObjectKind::Acl:
+        if (const auto* t = control::find_target(config, id.target))
+            if (const auto* a = control::find_acl(*t, id.name)) text = chap(a->chap);
+        break;
+    case ObjectKind::Backstore:
+        for (const auto& t : config.targets)
+            for (const auto& l : t.luns)
+                if (l.backstore == id.name) text += t.name + "/" + std::to_string(l.lun) + ",";
+        break;
+    case ObjectKind::Session:
+        if (const auto* s = find_session(id)) {
+            text = std::to_string(static_cast<int>(s->state));
+            for (const auto& c : s->connections) text += "," + std::to_string(c.cid);
+        }
+        break;
+    case ObjectKind::Connection:
+        if (const auto* s = find_session(id))
+            for (const auto& c : s->connections)
+                if (c.cid == id.cid) text = std::to_string(static_cast<int>(c.state));
+        break;
+    case ObjectKind::Portal:
+    case ObjectKind::Lun:
+        break;  // every property is constant
+    }
+    return text;
+}
+
+void BusService::emit_differences(std::map<std::string, std::string> now, bool sessions_only) {
+    auto in_scope = [&](const std::string& path) {
+        auto id = parse_object_path(path);
+        return id && (!sessions_only || is_session_kind(id->kind));
+    };
+    for (auto it = announced_.begin(); it != announced_.end();) {
+        if (in_scope(it->first) && !now.count(it->first)) {
+            auto id = parse_object_path(it->first);
+            sd_bus_emit_interfaces_removed(bus_.get(), it->first.c_str(), interface_of(id->kind), nullptr);
+            it = announced_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto& [path, print] : now) {
+        auto id = parse_object_path(path);
+        auto known = announced_.find(path);
+        if (known == announced_.end()) {
+            sd_bus_emit_interfaces_added(bus_.get(), path.c_str(), interface_of(id->kind), nullptr);
+        } else if (known->second != print) {
+            // No names: every property that announces changes.
+            sd_bus_emit_properties_changed_strv(bus_.get(), path.c_str(), interface_of(id->kind), nullptr);
+        }
+        announced_[path] = std::move(print);
+    }
+}
+
+void BusService::configuration_changed() {
+    std::map<std::string, std::string> now;
+    for (const auto& [path, id] : all_objects()) now[path] = fingerprint(id);
+    emit_differences(std::move(now), false);
+}
+
+void BusService::sessions_changed() {
+    sessions_valid_ = false;
+    std::map<std::string, std::string> now;
+    for (const auto& [path, id] : all_objects()) now[path] = fingerprint(id);
+    // Session counts on targets change too.
+    emit_differences(std::move(now), false);
+}
+
+}  // namespace iscsi::dbus

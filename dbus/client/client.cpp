@@ -1,0 +1,190 @@
+#include "dbus/client/client.h"
+
+#include <cstring>
+
+#include "dbus/names.h"
+
+namespace iscsi::dbus::client {
+namespace {
+
+constexpr uint64_t kCallTimeoutUs = 30'000'000;
+
+CallError local_error(const std::string& what, int r) {
+    return CallError{"", what + ": " + std::strerror(-r), false};
+}
+
+int read_value(sd_bus_message* m, char type, const char* contents, nlohmann::json& out);
+
+int read_container_items(sd_bus_message* m, nlohmann::json& out) {
+    int r;
+    for (;;) {
+        char type = 0;
+        const char* contents = nullptr;
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r <= 0) return r;
+        nlohmann::json item;
+        if ((r = read_value(m, type, contents, item)) < 0) return r;
+        out.push_back(std::move(item));
+    }
+}
+
+int read_value(sd_bus_message* m, char type, const char* contents, nlohmann::json& out) {
+    int r;
+    switch (type) {
+    case SD_BUS_TYPE_BYTE: { uint8_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_BOOLEAN: { int v; r = sd_bus_message_read_basic(m, type, &v); out = v != 0; return r; }
+    case SD_BUS_TYPE_INT16: { int16_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_UINT16: { uint16_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_INT32: { int32_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_UINT32: { uint32_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_INT64: { int64_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_UINT64: { uint64_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_DOUBLE: { double v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_STRING:
+    case SD_BUS_TYPE_OBJECT_PATH:
+    case SD_BUS_TYPE_SIGNATURE: { const char* v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_UNIX_FD: { int v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
+    case SD_BUS_TYPE_VARIANT: {
+        if ((r = sd_bus_message_enter_container(m, type, contents)) < 0) return r;
+        char inner = 0;
+        const char* inner_contents = nullptr;
+        if ((r = sd_bus_message_peek_type(m, &inner, &inner_contents)) < 0) return r;
+        if ((r = read_value(m, inner, inner_contents, out)) < 0) return r;
+        return sd_bus_message_exit_container(m);
+    }
+    case SD_BUS_TYPE_ARRAY: {
+        if ((r = sd_bus_message_enter_container(m, type, contents)) < 0) return r;
+        if (contents[0] == SD_BUS_TYPE_DICT_ENTRY_BEGIN) {
+            out = nlohmann::json::object();
+            char entry_type = 0;
+            const char* entry_contents = nullptr;
+            while ((r = sd_bus_message_peek_type(m, &entry_type, &entry_contents)) > 0) {
+                if ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry_contents)) < 0) return r;
+                nlohmann::json pair = nlohmann::json::array();
+                if ((r = read_container_items(m, pair)) < 0) return r;
+                if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+                std::string key = pair[0].is_string() ? pair[0].get<std::string>() : pair[0].dump();
+                out[key] = pair.size() > 1 ? pair[1] : nlohmann::json();
+            }
+            if (r < 0) return r;
+        } else {
+            out = nlohmann::json::array();
+            if ((r = read_container_items(m, out)) < 0) return r;
+        }
+        return sd_bus_message_exit_container(m);
+    }
+    case SD_BUS_TYPE_STRUCT: {
+        if ((r = sd_bus_message_enter_container(m, type, contents)) < 0) return r;
+        out = nlohmann::json::array();
+        if ((r = read_container_items(m, out)) < 0) return r;
+        return sd_bus_message_exit_container(m);
+    }
+    default: return -EINVAL;
+    }
+}
+
+}  // namespace
+
+int message_to_json(sd_bus_message* message, nlohmann::json& out) {
+    out = nlohmann::json::array();
+    return read_container_items(message, out);
+}
+
+Result<Client> Client::connect() {
+    sd_bus* raw = nullptr;
+    int r = sd_bus_open_system(&raw);
+    BusPtr bus(raw);
+    if (r < 0) return tl::unexpected(CallError{"", std::string("cannot reach the system bus: ") + std::strerror(-r), true});
+    BusError error;
+    sd_bus_message* reply_raw = nullptr;
+    r = sd_bus_call_method(bus.get(), "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                           "NameHasOwner", error.get(), &reply_raw, "s", kBusName);
+    MessagePtr reply(reply_raw);
+    if (r < 0) return tl::unexpected(CallError{error.name(), std::string("the system bus did not answer: ") + error.message(), true});
+    int has_owner = 0;
+    if ((r = sd_bus_message_read(reply.get(), "b", &has_owner)) < 0) return tl::unexpected(local_error("bad bus reply", r));
+    if (!has_owner) return tl::unexpected(CallError{"", "iscsi-targetd is not running", true});
+    return Client(std::move(bus));
+}
+
+Result<nlohmann::json> Client::call(const std::string& path, const std::string& interface, const std::string& method,
+                                    const std::function<int(sd_bus_message*)>& append) {
+    sd_bus_message* raw = nullptr;
+    int r = sd_bus_message_new_method_call(bus_.get(), &raw, kBusName, path.c_str(), interface.c_str(), method.c_str());
+    MessagePtr request(raw);
+    if (r < 0) return tl::unexpected(local_error("cannot build the call", r));
+    if (append && (r = append(request.get())) < 0) return tl::unexpected(local_error("cannot build the call arguments", r));
+    BusError error;
+    sd_bus_message* reply_raw = nullptr;
+    r = sd_bus_call(bus_.get(), request.get(), kCallTimeoutUs, error.get(), &reply_raw);
+    MessagePtr reply(reply_raw);
+    if (r < 0) {
+        CallError failure{error.name(), error.is_set() ? error.message() : std::strerror(-r), false};
+        if (failure.name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+            failure.name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
+            failure.not_running = true;
+            failure.message = "iscsi-targetd is not running";
+        }
+        return tl::unexpected(failure);
+    }
+    nlohmann::json out;
+    if ((r = message_to_json(reply.get(), out)) < 0) return tl::unexpected(local_error("cannot read the reply", r));
+    return out;
+}
+
+Result<nlohmann::json> Client::managed_objects() {
+    auto reply = call(kRootPath, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+    if (!reply) return reply;
+    return (*reply)[0];
+}
+
+Result<nlohmann::json> Client::properties(const std::string& path, const std::string& interface) {
+    auto reply = call(path, "org.freedesktop.DBus.Properties", "GetAll",
+                      [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", interface.c_str()); });
+    if (!reply) return reply;
+    return (*reply)[0];
+}
+
+int append_options(sd_bus_message* m, const nlohmann::json& options,
+                   const std::function<const char*(const std::string& key)>& type_of) {
+    int r = sd_bus_message_open_container(m, 'a', "{sv}");
+    if (r < 0) return r;
+    for (const auto& [key, value] : options.items()) {
+        const char* type = type_of(key);
+        if (type == nullptr) return -EINVAL;
+        if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0) return r;
+        if ((r = sd_bus_message_append(m, "s", key.c_str())) < 0) return r;
+        if ((r = sd_bus_message_open_container(m, 'v', type)) < 0) return r;
+        std::string t = type;
+        if (t == "b") r = sd_bus_message_append(m, "b", value.get<bool>() ? 1 : 0);
+        else if (t == "u") r = sd_bus_message_append(m, "u", value.get<uint32_t>());
+        else if (t == "t") r = sd_bus_message_append(m, "t", value.get<uint64_t>());
+        else if (t == "s") r = sd_bus_message_append(m, "s", value.get<std::string>().c_str());
+        else if (t == "as") {
+            r = sd_bus_message_open_container(m, 'a', "s");
+            for (const auto& item : value)
+                if (r >= 0) r = sd_bus_message_append(m, "s", item.get<std::string>().c_str());
+            if (r >= 0) r = sd_bus_message_close_container(m);
+        } else if (t == "a{ss}") {
+            r = sd_bus_message_open_container(m, 'a', "{ss}");
+            for (const auto& [k, v] : value.items())
+                if (r >= 0) r = sd_bus_message_append(m, "{ss}", k.c_str(), v.get<std::string>().c_str());
+            if (r >= 0) r = sd_bus_message_close_container(m);
+        } else if (t == "a(uub)") {
+            r = sd_bus_message_open_container(m, 'a', "(uub)");
+            for (const auto& item : value)
+                if (r >= 0)
+                    r = sd_bus_message_append(m, "(uub)", item[0].get<uint32_t>(), item[1].get<uint32_t>(),
+                                              item[2].get<bool>() ? 1 : 0);
+            if (r >= 0) r = sd_bus_message_close_container(m);
+        } else {
+            r = -EINVAL;
+        }
+        if (r < 0) return r;
+        if ((r = sd_bus_message_close_container(m)) < 0) return r;
+        if ((r = sd_bus_message_close_container(m)) < 0) return r;
+    }
+    return sd_bus_message_close_container(m);
+}
+
+}  // namespace iscsi::dbus::client
