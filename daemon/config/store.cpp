@@ -70,8 +70,10 @@ Result<Secrets> load_secrets(const std::string& path) {
     return parse_secrets(*text, path);
 }
 
-Result<Loaded> load(const Files& files) {
-    auto config = load_config(files.config_path);
+Result<Loaded> load(const Files& files, bool missing_config_is_empty) {
+    struct stat st {};
+    bool missing = ::stat(files.config_path.c_str(), &st) != 0 && errno == ENOENT;
+    auto config = missing && missing_config_is_empty ? Result<Config>(Config{}) : load_config(files.config_path);
     if (!config) return tl::unexpected(config.error());
     auto secrets = load_secrets(files.secrets_path);
     if (!secrets) return tl::unexpected(secrets.error());

@@ -26,8 +26,8 @@ struct Loaded {
 
 // Reads, parses and validates both files. A missing secrets file is an
 // empty Secrets (valid as long as no CHAP user is configured); a missing
-// config file is an error.
-Result<Loaded> load(const Files& files);
+// config file is an error unless missing_config_is_empty.
+Result<Loaded> load(const Files& files, bool missing_config_is_empty = false);
 
 Result<Config> load_config(const std::string& path);
 Result<Secrets> load_secrets(const std::string& path);

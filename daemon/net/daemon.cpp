@@ -1,6 +1,7 @@
 #include "net/daemon.h"
 
 #include <signal.h>
+#include <unistd.h>
 #include <sys/signalfd.h>
 
 #include <algorithm>
@@ -16,8 +17,12 @@ namespace iscsi::net {
 
 tl::expected<std::unique_ptr<Daemon>, std::string> Daemon::create(const DaemonOptions& options,
                                                                   const DataPathFactory& data_path_factory) {
-    auto loaded = config::load(options.files);
+    // A missing configuration file is an empty configuration (a fresh
+    // install managed over D-Bus); a file that is there must be valid.
+    auto loaded = config::load(options.files, /*missing_config_is_empty=*/true);
     if (!loaded) return tl::unexpected(loaded.error().to_string());
+    if (::access(options.files.config_path.c_str(), F_OK) != 0)
+        log::warning("no configuration file at " + options.files.config_path + ": starting with no targets");
 
     std::unique_ptr<Daemon> daemon(new Daemon());
     daemon->options_ = options;
@@ -57,7 +62,9 @@ tl::expected<std::unique_ptr<Daemon>, std::string> Daemon::create(const DaemonOp
                 log::warning("cannot terminate connection CID " + std::to_string(c.cid) + " of TSIH " +
                              std::to_string(s.tsih) + ": " + r.error().message);
         },
-        nullptr});
+        [raw](const sessions::Change&) {
+            if (raw->sessions_observer_) raw->sessions_observer_();
+        }});
 
     daemon->policy_ = std::make_unique<policy::ConfigPolicy>(daemon->registry_, loaded->config, loaded->secrets);
     daemon->server_ = std::make_unique<Server>(daemon->event_, *daemon->policy_, daemon->registry_,
@@ -73,8 +80,8 @@ Daemon::~Daemon() {
     if (event_) sd_event_unref(event_);
 }
 
-tl::expected<void, std::string> Daemon::apply(config::Config config, config::Secrets secrets) {
-    if (data_path_->available()) {
+tl::expected<void, std::string> Daemon::apply(config::Config config, config::Secrets secrets, bool to_kernel) {
+    if (to_kernel && data_path_->available()) {
         if (auto applied = data_path_->apply(config); !applied)
             return tl::unexpected("the kernel refused the configuration: " + applied.error().message);
     }
@@ -102,9 +109,14 @@ tl::expected<void, std::string> Daemon::apply(config::Config config, config::Sec
 }
 
 tl::expected<void, std::string> Daemon::reload() {
-    auto loaded = config::load(options_.files);
+    if (reload_handler_) return reload_handler_();
+    auto loaded = config::load(options_.files, /*missing_config_is_empty=*/true);
     if (!loaded) return tl::unexpected(loaded.error().to_string());
-    return apply(std::move(loaded->config), std::move(loaded->secrets));
+    return apply(std::move(loaded->config), std::move(loaded->secrets), true);
+}
+
+void Daemon::adopt_configuration(config::Config config, config::Secrets secrets) {
+    (void)apply(std::move(config), std::move(secrets), false);
 }
 
 tl::expected<void, std::string> Daemon::replace_configuration(config::Config config, config::Secrets secrets,
@@ -114,7 +126,7 @@ tl::expected<void, std::string> Daemon::replace_configuration(config::Config con
     if (!errors.empty()) return tl::unexpected(errors.front().to_string());
     config::Config copy = config;
     config::Secrets secrets_copy = secrets;
-    if (auto applied = apply(std::move(config), std::move(secrets)); !applied) return applied;
+    if (auto applied = apply(std::move(config), std::move(secrets), true); !applied) return applied;
     if (save) {
         if (auto saved = config::save(options_.files, copy, secrets_copy); !saved)
             return tl::unexpected(saved.error().to_string());
@@ -187,11 +199,8 @@ int Daemon::run() {
     }
     auto errors = server_->apply(loaded_.config);
     for (const auto& e : errors) log::error(e);
-    if (!errors.empty() && server_->listener_descriptions().empty() &&
-        !config::listening_portals(loaded_.config).empty()) {
-        log::error("no portal could be opened; exiting");
-        return 1;
-    }
+    // Portals that cannot be opened are logged; the daemon keeps running so
+    // that the configuration can be fixed (SIGHUP, D-Bus) without a restart.
     sd_notify(0, "READY=1");
     notify_status();
     log::notice("iscsi-targetd ready: " + std::to_string(loaded_.config.targets.size()) + " target(s), " +

@@ -49,8 +49,17 @@ public:
     int run();
     void request_stop();
 
+    // SIGHUP: re-reads the files, or runs the reload handler when one is set
+    // (the D-Bus control plane, which owns the stored configuration then).
     tl::expected<void, std::string> reload();
+    void set_reload_handler(std::function<tl::expected<void, std::string>()> handler) {
+        reload_handler_ = std::move(handler);
+    }
     tl::expected<void, std::string> replace_configuration(config::Config config, config::Secrets secrets, bool save);
+    // Takes a configuration that is already validated, stored and applied to
+    // the kernel by someone else (the control plane): only the login policy
+    // and the portals follow it.
+    void adopt_configuration(config::Config config, config::Secrets secrets);
 
     const config::Config& config() const { return loaded_.config; }
     const config::Secrets& secrets() const { return loaded_.secrets; }
@@ -62,10 +71,12 @@ public:
 
     // Called after a configuration change took effect (for D-Bus signals).
     void set_configuration_observer(std::function<void()> observer) { configuration_observer_ = std::move(observer); }
+    // Called after sessions or connections came or went in the registry.
+    void set_sessions_observer(std::function<void()> observer) { sessions_observer_ = std::move(observer); }
 
 private:
     Daemon() = default;
-    tl::expected<void, std::string> apply(config::Config config, config::Secrets secrets);
+    tl::expected<void, std::string> apply(config::Config config, config::Secrets secrets, bool to_kernel);
     void on_data_path_event(const kmod::DataPathEvent& event);
     void notify_status();
     static int on_signal(sd_event_source* source, const struct signalfd_siginfo* info, void* userdata);
@@ -78,6 +89,8 @@ private:
     std::unique_ptr<policy::ConfigPolicy> policy_;
     std::unique_ptr<Server> server_;
     std::function<void()> configuration_observer_;
+    std::function<void()> sessions_observer_;
+    std::function<tl::expected<void, std::string>()> reload_handler_;
     int exit_status_ = 0;
 };
 

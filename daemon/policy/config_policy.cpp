@@ -144,6 +144,9 @@ std::vector<SendTargetsEntry> ConfigPolicy::send_targets(const std::string& init
                                                          const ConnectionEndpoints& endpoints,
                                                          const std::string& target_name) {
     std::vector<SendTargetsEntry> entries;
+    // LoginPolicy has no question for "may this Discovery session log in?";
+    // with discovery disabled the session logs in but learns nothing.
+    if (!config_->discovery.enabled) return entries;
     auto local = config::parse_address(endpoints.local_address);
     for (const auto& target : config_->targets) {
         if (!target_name.empty() && !same_name(target.name, target_name)) continue;

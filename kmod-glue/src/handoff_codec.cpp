@@ -548,11 +548,20 @@ Result<NlMsg> encode_handoff(uint16_t family_id, const HandoffRequest& r) {
     if (r.fd < 0) {
         return tl::unexpected(invalid("no socket (fd " + std::to_string(r.fd) + ")"));
     }
-    for (auto ok : {check_name(r.target_name, "TargetName", ISCSI_HANDOFF_NAME_MAX, true),
-                    check_name(r.initiator_name, "InitiatorName", ISCSI_HANDOFF_NAME_MAX, true),
-                    check_name(r.initiator_alias, "InitiatorAlias", ISCSI_HANDOFF_ALIAS_MAX, false),
-                    check_name(r.chap_user, "the CHAP user name", ISCSI_HANDOFF_CHAP_USER_MAX, false)}) {
-        if (!ok) {
+    struct NameCheck {
+        const std::string& value;
+        const char* what;
+        size_t max;
+        bool required;
+    };
+    const NameCheck names[] = {
+        {r.target_name, "TargetName", ISCSI_HANDOFF_NAME_MAX, true},
+        {r.initiator_name, "InitiatorName", ISCSI_HANDOFF_NAME_MAX, true},
+        {r.initiator_alias, "InitiatorAlias", ISCSI_HANDOFF_ALIAS_MAX, false},
+        {r.chap_user, "the CHAP user name", ISCSI_HANDOFF_CHAP_USER_MAX, false},
+    };
+    for (const auto& name : names) {
+        if (auto ok = check_name(name.value, name.what, name.max, name.required); !ok) {
             return tl::unexpected(ok.error());
         }
     }
@@ -562,11 +571,11 @@ Result<NlMsg> encode_handoff(uint16_t family_id, const HandoffRequest& r) {
     if (r.tsih == 0) {
         return tl::unexpected(invalid("TSIH is 0 (the target assigns a non-zero TSIH, RFC 7143 s.11.12.6)"));
     }
-    for (auto ok : {check_socket_address(r.peer, "the peer address"),
-                    check_socket_address(r.local, "the local address")}) {
-        if (!ok) {
-            return tl::unexpected(invalid(ok.error().message));
-        }
+    if (auto ok = check_socket_address(r.peer, "the peer address"); !ok) {
+        return tl::unexpected(invalid(ok.error().message));
+    }
+    if (auto ok = check_socket_address(r.local, "the local address"); !ok) {
+        return tl::unexpected(invalid(ok.error().message));
     }
     if (auto ok = check_negotiated(r.negotiated); !ok) {
         return tl::unexpected(ok.error());
