@@ -232,6 +232,10 @@ stack_require() {
 
 handoff_load() {
     vm_step "loading iscsi_handoff.ko on LIO's target core"
+    # The module is not in the image's modules.dep: load what it names as
+    # its dependencies first, then the backstore drivers the configs use.
+    local dep
+    for dep in $(modinfo -F depends "$VM_HANDOFF_KO" | tr ',' ' '); do modprobe "$dep"; done
     modprobe target_core_mod
     modprobe target_core_file
     modprobe target_core_iblock
