@@ -36,7 +36,7 @@ km_serve() {
 }
 
 km_serve_stop() {
-    [ -z "${KM_SERVE_PID:-}" ] || { kill "$KM_SERVE_PID" 2>/dev/null; wait "$KM_SERVE_PID" 2>/dev/null; }
+    [ -z "${KM_SERVE_PID:-}" ] || { kill "$KM_SERVE_PID" 2>/dev/null || true; wait "$KM_SERVE_PID" 2>/dev/null || true; }
     KM_SERVE_PID=
     cat /tmp/km-serve.log
 }
