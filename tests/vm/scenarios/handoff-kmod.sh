@@ -6,6 +6,7 @@
 #    then raw 8 MiB round trips with header+data digests and small segments,
 #    InitialR2T=No/ImmediateData=No, MaxOutstandingR2T=4 with tiny bursts;
 #  - iscsi-test-cu's iSCSI CmdSN, residual and TMF tests in the guest;
+#  - tools/ih_fault.py: malformed PDUs after login get the RFC's answer;
 #  - from the host: iscsi-ls -s, iscsi-inq, iscsi-readcapacity16, 8 x iscsi-perf 10 s;
 #  - lifecycle: SESSION_TERMINATE (open-iscsi logs back in), SESSION_LOGOUT
 #    (Async Message), the TPG removed under a live session (CONFIG_REMOVED),
@@ -123,6 +124,10 @@ guest_main() {
     echo "$cu" | grep -Eq 'tests +[0-9]+ +([0-9]+) +\1 +0 ' || vm_fail "iscsi-test-cu: not every selected iSCSI test passed"
     vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after iscsi-test-cu"
 
+    vm_step "malformed PDUs after login (tools/ih_fault.py)"
+    python3 "$VM_SRC/tools/ih_fault.py" --target "$VM_TARGET_IQN"
+    vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after the malformed-PDU cases"
+
     vm_host_phase libiscsi
     vm_host_phase perf
     vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after the host's libiscsi runs"
@@ -150,7 +155,7 @@ guest_main() {
     rm "$KM_TPG/lun/lun_0/km0"
     rmdir "$KM_TPG/lun/lun_0" "$KM_TPG"
     km_sessions_are 0 || vm_fail "sessions left after their TPG was removed"
-    wait
+    wait || true
     iscsiadm -m node -T "$VM_TARGET_IQN" -p 127.0.0.1:3260 --logout >/dev/null 2>&1 || true
     km_serve_stop
     rmdir "$VM_CONFIGFS/iscsi_handoff/$VM_TARGET_IQN"
