@@ -11,7 +11,8 @@
 #  - lifecycle: SESSION_TERMINATE (open-iscsi logs back in), SESSION_LOGOUT
 #    (Async Message), the TPG removed under a live session (CONFIG_REMOVED),
 #    an empty session list and rmmod.
-KM_TPG=$VM_CONFIGFS/iscsi_handoff/$VM_TARGET_IQN/tpgt_1
+# (also sourced on the host for the host phases: no guest-only variables at top level)
+KM_TPG=${VM_CONFIGFS:-/sys/kernel/config/target}/iscsi_handoff/$VM_TARGET_IQN/tpgt_1
 
 km_configure() {
     vm_step "configfs: $VM_TARGET_IQN tpgt_1, fileio ${VM_LUN_SIZE_MB} MiB, demo mode"
