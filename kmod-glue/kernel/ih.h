@@ -242,6 +242,9 @@ struct ih_cmd {
 	struct scsi_lun		lun_raw;
 	int			dir;		/* DMA_TO_DEVICE / DMA_FROM_DEVICE / DMA_NONE */
 	u32			edtl;		/* Expected Data Transfer Length */
+	u32			core_len;	/* data length target core works on (see ih_write_residuals) */
+	u32			residual;	/* write residual computed by the fabric */
+	u8			residual_flag;	/* ISCSI_FLAG_CMD_OVERFLOW / _UNDERFLOW or 0 */
 	u8			*cdb;
 	u8			cdb_buf[16];
 	u8			sense[TRANSPORT_SENSE_BUFFER];

@@ -794,8 +794,10 @@ int ih_rx_thread(void *arg)
 		if (ret)
 			break;
 	}
+	/* The initiator closes TCP once it has the Logout Response: that is a logout. */
 	if (ret && ret != -EPROTO && ret != -ESHUTDOWN)
-		ih_conn_close(conn, ISCSI_HANDOFF_REASON_PEER_CLOSED);
+		ih_conn_close(conn, atomic_read(&conn->state) == IH_CONN_LOGGED_OUT ?
+				    ISCSI_HANDOFF_REASON_LOGOUT : ISCSI_HANDOFF_REASON_PEER_CLOSED);
 	if (ret == -EPROTO)
 		ih_count_error(conn);
 	/* Wait to be stopped by close_work, which holds a task reference. */

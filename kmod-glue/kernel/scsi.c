@@ -15,6 +15,8 @@
  */
 #include <linux/slab.h>
 #include <linux/scatterlist.h>
+#include <asm/unaligned.h>
+#include <scsi/scsi_proto.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
 #include <target/target_core_backend.h>
@@ -99,6 +101,122 @@ void ih_cmd_free_unsubmitted(struct ih_cmd *cmd)
 	ih_cmd_put(cmd);
 }
 
+/* --------------------------------------------------------- write residuals */
+
+/* Exported by target_core_mod but only declared in its internal header. */
+struct se_dev_entry *target_nacl_find_deve(struct se_node_acl *nacl, u64 mapped_lun);
+
+static u32 ih_lun_block_size(struct ih_cmd *cmd)
+{
+	struct se_session *se_sess = cmd->conn->sess->se_sess;
+	struct se_dev_entry *deve;
+	struct se_device *dev;
+	struct se_lun *lun;
+	u32 bs = 0;
+
+	rcu_read_lock();
+	deve = target_nacl_find_deve(se_sess->se_node_acl, cmd->unpacked_lun);
+	if (deve) {
+		lun = READ_ONCE(deve->se_lun);
+		dev = lun ? rcu_dereference(lun->lun_se_dev) : NULL;
+		if (dev)
+			bs = dev->dev_attrib.block_size;
+	}
+	rcu_read_unlock();
+	return bs;
+}
+
+/*
+ * RFC 7143 s.11.4.5: when the Expected Data Transfer Length and the CDB's
+ * transfer length differ, the target moves min(EDTL, CDB length) and reports
+ * the difference as overflow or underflow with GOOD status. Target core
+ * refuses such WRITEs outright, so for the WRITE family the fabric does it:
+ * the whole EDTL is received from the initiator, target core is given the
+ * smaller length (the CDB is shortened to whole blocks on overflow) and the
+ * residual is reported by the fabric. Anything else is left to target core.
+ */
+static void ih_write_residuals(struct ih_cmd *cmd)
+{
+	u8 *cdb = cmd->cdb;
+	u32 blocks, bs, size, keep;
+	int field;
+
+	cmd->core_len = cmd->edtl;
+	if (cmd->dir != DMA_TO_DEVICE && !(cmd->dir == DMA_NONE && cmd->edtl == 0))
+		return;
+	switch (cdb[0]) {
+	case WRITE_10:
+	case WRITE_VERIFY:
+		blocks = get_unaligned_be16(cdb + 7);
+		field = 10;
+		break;
+	case WRITE_12:
+	case WRITE_VERIFY_12:
+		blocks = get_unaligned_be32(cdb + 6);
+		field = 12;
+		break;
+	case WRITE_16:
+	case WRITE_VERIFY_16:
+		blocks = get_unaligned_be32(cdb + 10);
+		field = 16;
+		break;
+	default:
+		return;
+	}
+	bs = ih_lun_block_size(cmd);
+	if (!bs || (u64)blocks * bs > U32_MAX)
+		return;
+	size = blocks * bs;
+	if (size == cmd->edtl)
+		return;
+	if (size > cmd->edtl) {
+		keep = cmd->edtl / bs;
+		cmd->residual = size - cmd->edtl;
+		cmd->residual_flag = ISCSI_FLAG_CMD_OVERFLOW;
+		if (field == 10)
+			put_unaligned_be16(keep, cdb + 7);
+		else if (field == 12)
+			put_unaligned_be32(keep, cdb + 6);
+		else
+			put_unaligned_be32(keep, cdb + 10);
+		cmd->core_len = keep * bs;
+	} else {
+		cmd->residual = cmd->edtl - size;
+		cmd->residual_flag = ISCSI_FLAG_CMD_UNDERFLOW;
+		cmd->core_len = size;
+	}
+	/* A WRITE without iSCSI data still is a write for target core. */
+	cmd->dir = DMA_TO_DEVICE;
+}
+
+/*
+ * All EDTL bytes are in; target core must only see core_len of them: shorten
+ * the scatterlist it walks (by count, never by end mark, so that
+ * target_free_sgl still frees every page).
+ */
+static void ih_trim_write_sgl(struct ih_cmd *cmd)
+{
+	struct se_cmd *se_cmd = &cmd->se_cmd;
+	struct scatterlist *sg;
+	u32 left = cmd->core_len;
+	unsigned int i;
+
+	if (!cmd->wsgl || cmd->core_len == cmd->edtl)
+		return;
+	if (!left) {
+		se_cmd->t_data_nents = 0;
+		return;
+	}
+	for_each_sg(cmd->wsgl, sg, cmd->wnents, i) {
+		if (left <= sg->length) {
+			sg->length = left;
+			se_cmd->t_data_nents = i + 1;
+			return;
+		}
+		left -= sg->length;
+	}
+}
+
 /* ------------------------------------------------------------ submission */
 
 void ih_cmd_submit(struct ih_cmd *cmd)
@@ -111,8 +229,9 @@ void ih_cmd_submit(struct ih_cmd *cmd)
 		ih_cmd_free_unsubmitted(cmd);
 		return;
 	}
+	ih_write_residuals(cmd);
 	ret = target_init_cmd(se_cmd, conn->sess->se_sess, cmd->sense,
-			      cmd->unpacked_lun, cmd->edtl, cmd->iscsi_task_attr,
+			      cmd->unpacked_lun, cmd->core_len, cmd->iscsi_task_attr,
 			      cmd->dir, TARGET_SCF_ACK_KREF);
 	if (ret) {
 		/* The session is stopping; the command was never in target core. */
@@ -124,8 +243,9 @@ void ih_cmd_submit(struct ih_cmd *cmd)
 	atomic_inc(&conn->stats.in_flight);
 	atomic_inc(&conn->sess->stats.in_flight);
 	/* On failure target core has already queued CHECK CONDITION through queue_status. */
-	if (target_submit_prep(se_cmd, cmd->cdb, cmd->wsgl, cmd->wnents,
-			       NULL, 0, NULL, 0, GFP_KERNEL))
+	/* A write shortened to nothing (overflow below one block) moves no data. */
+	if (target_submit_prep(se_cmd, cmd->cdb, cmd->core_len ? cmd->wsgl : NULL,
+			       cmd->core_len ? cmd->wnents : 0, NULL, 0, NULL, 0, GFP_KERNEL))
 		return;
 	target_submit(se_cmd);
 }
@@ -225,6 +345,7 @@ void ih_write_data_progress(struct ih_cmd *cmd)
 	spin_unlock_bh(&cmd->lock);
 
 	if (execute) {
+		ih_trim_write_sgl(cmd);
 		target_execute_cmd(&cmd->se_cmd);
 		return;
 	}

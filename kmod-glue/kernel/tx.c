@@ -121,8 +121,13 @@ static void ih_fill_sn(struct ih_conn *conn, u8 *bhs, bool advance)
 static void ih_residual(struct se_cmd *se_cmd, u8 *flags, __be32 *count,
 			u8 over_bit, u8 under_bit)
 {
+	struct ih_cmd *cmd = container_of(se_cmd, struct ih_cmd, se_cmd);
+
 	/* RFC 7143 s.11.4.5: O and U bits with the residual count, never both. */
-	if (se_cmd->se_cmd_flags & SCF_OVERFLOW_BIT) {
+	if (cmd->residual_flag) {
+		*flags |= cmd->residual_flag == ISCSI_FLAG_CMD_OVERFLOW ? over_bit : under_bit;
+		*count = cpu_to_be32(cmd->residual);
+	} else if (se_cmd->se_cmd_flags & SCF_OVERFLOW_BIT) {
 		*flags |= over_bit;
 		*count = cpu_to_be32(se_cmd->residual_count);
 	} else if (se_cmd->se_cmd_flags & SCF_UNDERFLOW_BIT) {

@@ -232,6 +232,10 @@ stack_require() {
 
 handoff_load() {
     vm_step "loading iscsi_handoff.ko on LIO's target core"
+    # The module is not in the image's modules.dep: load what it names as
+    # its dependencies first, then the backstore drivers the configs use.
+    local dep
+    for dep in $(modinfo -F depends "$VM_HANDOFF_KO" | tr ',' ' '); do modprobe "$dep"; done
     modprobe target_core_mod
     modprobe target_core_file
     modprobe target_core_iblock
@@ -246,30 +250,30 @@ handoff_unload() {
     vm_step "rmmod iscsi_handoff"
     local fabric=$VM_CONFIGFS/iscsi_handoff
     if [ -d "$fabric" ] && [ -n "$(ls -A "$fabric" 2>/dev/null | grep -v '^discovery_auth$' | grep -iv '^version$')" ]; then
-        vm_say "configfs still holds $(ls "$fabric" | tr '\n' ' ')after the daemon stopped; removing it by hand"
-        configfs_remove_fabric iscsi_handoff
+        # The daemon leaves its configfs tree in place when it stops, so that
+        # a restart does not drop sessions; rmmod needs it gone.
+        vm_say "removing the fabric's configfs tree ($(ls "$fabric" | tr '\n' ' ')) before rmmod"
+        configfs_remove_fabric iscsi_handoff || vm_fail "cannot remove the iscsi_handoff configfs tree"
     fi
     [ ! -d "$fabric" ] || rmdir "$fabric" 2>/dev/null || true
     rmmod iscsi_handoff || { grep '^iscsi_handoff ' /proc/modules; vm_fail "rmmod iscsi_handoff failed"; }
     ! grep -q '^iscsi_handoff ' /proc/modules || vm_fail "iscsi_handoff is still loaded after rmmod"
 }
 
-# configfs_remove_fabric NAME: removes every target of a fabric (children first).
+# configfs_remove_fabric NAME: removes every target of a fabric. configfs
+# wants links gone first, then directories deepest first; the default groups
+# (attrib, param, auth, ...) refuse rmdir and go with their parent.
 configfs_remove_fabric() {
-    local fabric=$VM_CONFIGFS/$1 t tpg d
-    for t in "$fabric"/*/; do
-        [ -d "$t" ] || continue
-        for tpg in "$t"tpgt_*/; do
-            [ -d "$tpg" ] || continue
-            echo 0 > "${tpg}enable" 2>/dev/null
-            for d in "$tpg"acls/*/lun_*; do [ -d "$d" ] && { rm -f "$d"/*; rmdir "$d"; }; done
-            for d in "$tpg"acls/*; do [ -d "$d" ] && rmdir "$d"; done
-            for d in "$tpg"lun/lun_*; do [ -d "$d" ] && { find "$d" -maxdepth 1 -type l -delete; rmdir "$d"; }; done
-            for d in "$tpg"np/*; do [ -d "$d" ] && rmdir "$d"; done
-            rmdir "$tpg"
-        done
-        rmdir "$t"
-    done 2>/dev/null
+    local fabric=$VM_CONFIGFS/$1 f d pass
+    for f in "$fabric"/*/tpgt_*/enable; do [ -f "$f" ] && echo 0 > "$f"; done 2>/dev/null
+    find "$fabric" -mindepth 2 -type l -delete 2>/dev/null
+    for pass in 1 2 3; do
+        find "$fabric" -mindepth 1 -depth -type d 2>/dev/null | while read -r d; do rmdir "$d" 2>/dev/null; done
+    done
+    if [ -n "$(find "$fabric" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ]; then
+        find "$fabric" -maxdepth 3 | head -n 30
+        return 1
+    fi
 }
 
 dbus_start() {

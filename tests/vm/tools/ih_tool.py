@@ -435,8 +435,10 @@ def serve_one(g, conn, args, tsih):
         op = bhs[0] & 0x3F
         if op == 0x04:	# Text (discovery session): SendTargets
             itt = bhs[16:20]
+            # The portal the initiator reached (RFC 7143 s.13.8 TargetAddress).
+            here = conn.getsockname()
             body = text_of([("TargetName", args.target),
-                            ("TargetAddress", "127.0.0.1:%d,%d" % (args.port, args.tpgt))])
+                            ("TargetAddress", "%s:%d,%d" % (here[0], here[1], args.tpgt))])
             rsp = bytearray(48)
             rsp[0], rsp[1] = 0x24, 0x80
             rsp[16:20] = itt
@@ -522,7 +524,7 @@ def serve_one(g, conn, args, tsih):
 def cmd_serve(g, args):
     lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lst.bind(("127.0.0.1", args.port))
+    lst.bind((args.bind, args.port))
     lst.listen(16)
     print("READY port %d" % args.port, flush=True)
     tsih = 1
@@ -558,6 +560,7 @@ def main():
     p.add_argument("--target", required=True)
     p.add_argument("--tpgt", type=int, default=1)
     p.add_argument("--port", type=int, default=3260)
+    p.add_argument("--bind", default="127.0.0.1")
     p.add_argument("--count", type=int, default=0, help="Normal sessions to serve, 0 = forever")
     p.add_argument("--initial-r2t", choices=("yes", "no"), default="yes")
     p.add_argument("--immediate-data", choices=("yes", "no"), default="yes")
