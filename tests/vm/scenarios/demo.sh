@@ -37,7 +37,7 @@ guest_main() {
             "$(cat "$s/targetname")" "$(cat "$s/tpgt")" "$(cat "$s/initiatorname")"
     done
     for s in /sys/class/iscsi_connection/connection*; do
-        printf 'DEMO: %s %s:%s -> %s:%s\n' "$(basename "$s")" \
+        printf 'DEMO: %s to the portal %s:%s (persistent %s:%s)\n' "$(basename "$s")" \
             "$(cat "$s/address" 2>/dev/null)" "$(cat "$s/port" 2>/dev/null)" \
             "$(cat "$s/persistent_address" 2>/dev/null)" "$(cat "$s/persistent_port" 2>/dev/null)"
     done
