@@ -28,7 +28,9 @@ struct AttrSpec {
 
 constexpr uint32_t kSockaddrMin = sizeof(sockaddr_in);
 constexpr uint32_t kSockaddrMax = sizeof(sockaddr_in6);
-constexpr uint32_t kDiscoveryTextMax = 65536;
+// The uapi says "<= 65536", but nla_len is 16 bits including its 4-byte
+// header: 65531 bytes is the most one attribute can carry.
+constexpr uint32_t kDiscoveryTextMax = 0xffff - NLA_HDRLEN;
 constexpr uint32_t kVersionStringMax = 255;
 
 constexpr std::array<AttrSpec, ISCSI_HANDOFF_ATTR_MAX + 1> kTopLevel = [] {
@@ -666,7 +668,8 @@ Result<NlMsg> encode_set_discovery_text(uint16_t family_id, const std::string& t
     }
     if (text.size() > kDiscoveryTextMax) {
         return tl::unexpected(Error{EINVAL, "SendTargets text of " + std::to_string(text.size()) +
-                                                " bytes exceeds 65536"});
+                                                " bytes exceeds the " + std::to_string(kDiscoveryTextMax) +
+                                                " a netlink attribute can carry"});
     }
     // The text is ~64 KiB at most: give the message room for it.
     Builder b(family_id, ISCSI_HANDOFF_CMD_SET_DISCOVERY_TEXT, NLM_F_ACK, text.size() + 1024);

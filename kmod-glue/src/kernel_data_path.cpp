@@ -1,7 +1,6 @@
 #include "kernel_data_path.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <utility>
@@ -11,6 +10,7 @@
 #include <netlink/netlink.h>
 
 #include "configfs_manager.h"
+#include "log/log.h"
 #include "handoff_codec.h"
 #include "netlink.h"
 #include "uapi/iscsi_handoff.h"
@@ -231,8 +231,8 @@ private:
             if (received < 0) {
                 // ENOBUFS (libnl: "out of memory") means the kernel dropped
                 // events; the registry must be rebuilt from SESSION_LIST.
-                std::fprintf(stderr, "iscsi_handoff events: %s; events were lost, resync with the session list\n",
-                             nl_geterror(received));
+                iscsi::log::warning(std::string("iscsi_handoff events: ") + nl_geterror(received) +
+                                    "; events were lost, the session list is the truth");
                 return;
             }
             if (from.nl_pid != 0) {
@@ -246,7 +246,7 @@ private:
                 }
                 auto event = decode_event(header);
                 if (!event) {
-                    std::fprintf(stderr, "iscsi_handoff events: ignored: %s\n", event.error().message.c_str());
+                    iscsi::log::warning("iscsi_handoff events: ignored: " + event.error().message);
                     continue;
                 }
                 if (event->reason == DownReason::ModuleUnload) {

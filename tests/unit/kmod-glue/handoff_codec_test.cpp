@@ -232,7 +232,7 @@ TEST(EncodeCommands, TerminateLogoutAndQueriesCarryTheirAttributes) {
     EXPECT_TRUE(encode_get_limits(kFamily));
 }
 
-TEST(EncodeCommands, DiscoveryTextFitsSixtyFourKiB) {
+TEST(EncodeCommands, DiscoveryTextFitsOneAttribute) {
     std::string text = "TargetName=iqn.2003-01.org.example:a";
     text.push_back('\0');
     auto small = encode_set_discovery_text(kFamily, "iqn.2003-01.org.example:a", 1, text);
@@ -240,8 +240,12 @@ TEST(EncodeCommands, DiscoveryTextFitsSixtyFourKiB) {
     const nlattr* a = find_attribute(nlmsg_hdr(small->get()), ISCSI_HANDOFF_ATTR_DISCOVERY_TEXT);
     ASSERT_NE(a, nullptr);
     EXPECT_EQ(std::string(static_cast<const char*>(nla_data(a)), nla_len(a)), text);
-    EXPECT_TRUE(encode_set_discovery_text(kFamily, "iqn.x:a", 1, std::string(65536, 'x')));
-    EXPECT_FALSE(encode_set_discovery_text(kFamily, "iqn.x:a", 1, std::string(65537, 'x')));
+    auto largest = encode_set_discovery_text(kFamily, "iqn.x:a", 1, std::string(65531, 'x'));
+    ASSERT_TRUE(largest) << largest.error().message;
+    const nlattr* big = find_attribute(nlmsg_hdr(largest->get()), ISCSI_HANDOFF_ATTR_DISCOVERY_TEXT);
+    ASSERT_NE(big, nullptr);
+    EXPECT_EQ(nla_len(big), 65531) << "nla_len is 16 bits: 65531 is the largest payload";
+    EXPECT_FALSE(encode_set_discovery_text(kFamily, "iqn.x:a", 1, std::string(65532, 'x')));
 }
 
 TEST(DecodeHandoffReply, ReturnsBothHandles) {
