@@ -56,6 +56,32 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 """
 
 
+# Like Debian's system.conf: deny by default, then the shipped policy file.
+SHIPPED_POLICY_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <include>{policy}</include>
+</busconfig>
+"""
+
+
 def stop_process(process, timeout=5):
     """Stops a process we started, by its PID: SIGTERM, then SIGKILL."""
     if process.poll() is not None:
@@ -73,6 +99,7 @@ class BusTest(unittest.TestCase):
 
     daemon_extra_args = []
     use_harness = False
+    bus_config = BUS_CONFIG
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="iscsi-dbus-test-")
@@ -84,13 +111,15 @@ class BusTest(unittest.TestCase):
         os.mkdir(self.state)
         socket = os.path.join(self.dir, "bus")
         with open(os.path.join(self.dir, "bus.conf"), "w") as f:
-            f.write(BUS_CONFIG.format(socket=socket))
+            f.write(self.bus_config.format(socket=socket, policy=os.path.join(os.path.abspath(ARGS.packaging), "dbus",
+                                                                               "org.iscsictl.target1.conf")))
         self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + socket)
         self.bus = subprocess.Popen(["dbus-daemon", "--config-file=" + os.path.join(self.dir, "bus.conf"), "--nofork"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(stop_process, self.bus)
         deadline = time.time() + 10
         while not os.path.exists(socket):
+            self.assertIsNone(self.bus.poll(), "dbus-daemon exited; is its configuration valid?")
             self.assertLess(time.time(), deadline, "dbus-daemon did not create its socket")
             time.sleep(0.05)
         self.daemon = None
@@ -551,6 +580,44 @@ class RestrictedReadsTest(BusTest):
         self.assertEqual(self.ctl_json("target", "list")[0]["Name"], TARGET, "root still reads")
 
 
+class ShippedBusPolicyTest(BusTest):
+    """The daemon under packaging/dbus/org.iscsictl.target1.conf on a deny-by-default bus."""
+    bus_config = SHIPPED_POLICY_BUS_CONFIG
+
+    def test_root_owns_and_changes_others_read(self):
+        self.ok("target", "create", TARGET)
+        result = self.ctl("target", "list", "--json", as_nobody=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout)[0]["Name"], TARGET)
+        result = self.ctl("session", "list", "--json", as_nobody=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = self.ctl("target", "delete", TARGET, as_nobody=True)
+        self.assertEqual(result.returncode, EXIT["denied"], result.stderr)
+        owner = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl", "--system",
+                                "call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                "RequestName", "su", "org.iscsictl.target1", "4"],
+                               env=self.env, capture_output=True, text=True)
+        self.assertNotEqual(owner.returncode, 0, "only root may own the name")
+
+
+class PackagingTest(unittest.TestCase):
+    def test_polkit_action_is_the_one_the_daemon_asks_for(self):
+        import xml.etree.ElementTree as ET
+        tree = ET.parse(os.path.join(ARGS.packaging, "polkit", "org.iscsictl.target1.policy"))
+        self.assertEqual([a.get("id") for a in tree.getroot().iter("action")], ["org.iscsictl.target1.manage"])
+
+    def test_man_page_renders_and_covers_every_noun(self):
+        page = os.path.join(ARGS.packaging, "man", "iscsictl.8")
+        out = subprocess.run(["man", "--warnings", "-l", page], capture_output=True, text=True,
+                             env=dict(os.environ, MANWIDTH="100", MAN_KEEP_FORMATTING=""))
+        if out.returncode != 0 and "not found" in out.stderr:
+            self.skipTest("man is not installed")
+        self.assertEqual(out.stderr, "", "groff warnings")
+        for noun in ("target", "tpg", "portal", "lun", "backstore", "acl", "auth", "session", "connection",
+                     "config", "status", "EXIT STATUS"):
+            self.assertIn(noun, out.stdout)
+
+
 class CompletionTest(unittest.TestCase):
     def test_bash_completion_offers_nouns_and_verbs(self):
         script = (f"source {ARGS.completion}; COMP_WORDS=(iscsictl ta); COMP_CWORD=1; _iscsictl; "
@@ -566,7 +633,7 @@ class CompletionTest(unittest.TestCase):
 def main():
     global ARGS
     parser = argparse.ArgumentParser()
-    for option in ("--daemon", "--harness", "--iscsictl", "--xml", "--completion"):
+    for option in ("--daemon", "--harness", "--iscsictl", "--xml", "--completion", "--packaging"):
         parser.add_argument(option, required=True)
     ARGS, rest = parser.parse_known_args()
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
