@@ -116,6 +116,15 @@ public:
     virtual std::vector<SendTargetsEntry> send_targets(const std::string& initiator_name,
                                                        const ConnectionEndpoints& endpoints,
                                                        const std::string& target_name) = 0;
+
+    // Appended by the protocol library: whether this initiator may open a
+    // Discovery session here (config::Discovery::enabled). Refused with
+    // 0x0209 otherwise. Defaults to yes so implementations need not change.
+    virtual bool discovery_allowed(const std::string& initiator_name, const ConnectionEndpoints& endpoints) {
+        (void)initiator_name;
+        (void)endpoints;
+        return true;
+    }
 };
 
 }  // namespace iscsi

@@ -1,0 +1,60 @@
+// iscsi-targetd: the iSCSI login daemon.
+//
+// Runs in the foreground as systemd expects of a Type=notify service (no
+// fork); --foreground only sends the log to stderr instead of the journal.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "kernel_data_path.h"
+#include "log/log.h"
+#include "net/daemon.h"
+
+#ifdef ISCSI_WITH_DBUS
+#include "dbus/service.h"
+#endif
+
+int main(int argc, char** argv) {
+    CLI::App app{"iscsi-targetd: iSCSI target login daemon (the kernel module iscsi_handoff runs the data path)"};
+    iscsi::net::DaemonOptions options;
+    std::string level_text = "info";
+    bool foreground = false;
+    app.add_option("--config", options.files.config_path, "configuration file (JSON, see iscsi-target.json(5))")
+        ->capture_default_str();
+    app.add_option("--secrets", options.files.secrets_path, "CHAP secrets file (JSON, mode 0600)")
+        ->capture_default_str();
+    app.add_option("--state-dir", options.state_dir, "directory for runtime state")->capture_default_str();
+    app.add_option("--log-level", level_text, "error, warning, notice, info or debug")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"error", "warning", "notice", "info", "debug"}));
+    app.add_flag("--foreground", foreground, "log to stderr instead of the journal");
+    CLI11_PARSE(app, argc, argv);
+
+    iscsi::log::init({*iscsi::log::parse_level(level_text), foreground});
+
+    auto daemon = iscsi::net::Daemon::create(options, [](sd_event* event) {
+        return iscsi::kmod::open_kernel_data_path(event);
+    });
+    if (!daemon) {
+        // One line, naming the file, the JSON path and what is wrong.
+        std::fprintf(stderr, "iscsi-targetd: %s\n", daemon.error().c_str());
+        if (!foreground) iscsi::log::error(daemon.error());
+        return 1;
+    }
+    if (::mkdir(options.state_dir.c_str(), 0755) != 0 && errno != EEXIST)
+        iscsi::log::warning("cannot create state directory " + options.state_dir + ": " + std::strerror(errno));
+
+#ifdef ISCSI_WITH_DBUS
+    // The service logs a warning and returns an empty handle when there is
+    // no system bus (e.g. in a minimal guest): the daemon serves anyway.
+    auto bus = iscsi::dbus::start_service(**daemon);
+#else
+    iscsi::log::warning("built without the D-Bus service: manage the target with the configuration file and SIGHUP");
+#endif
+    return (*daemon)->run();
+}
