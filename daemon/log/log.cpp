@@ -72,7 +72,7 @@ std::string Peer::description() const {
 void write(Level level, std::string_view message, const Peer* peer) {
     if (!enabled(level)) return;
     std::string line;
-    if (peer) line = peer->description() + ": ";
+    if (peer && !peer->in_message) line = peer->description() + ": ";
     line += message;
     if (state.journal) {
         int rc = sd_journal_send("MESSAGE=%s", line.c_str(), "PRIORITY=%d", static_cast<int>(level),

@@ -31,6 +31,7 @@ bool enabled(Level level);
 struct Peer {
     std::string initiator;  // InitiatorName, once known
     std::string address;    // "192.0.2.7:51000" or "[::1]:51000"
+    bool in_message = false;  // the message names the peer already: no prefix
     std::string description() const;  // "initiator (address)" or "address"
 };
 

@@ -251,12 +251,16 @@ void Connection::process_pdu() {
 
 void Connection::apply(LoginStep step) {
     auto p = peer();
-    if (!step.log.empty()) {
-        std::string line = step.log;
-        if (step.status) line = "login refused: " + status_text(step.status) + ": " + line;
+    // The protocol library's lines usually name the peer and the status
+    // already; add only what they lack.
+    std::string status = status_text(step.status);
+    std::string line = step.log;
+    if (step.status && line.find(status.substr(0, 6)) == std::string::npos)
+        line = "login refused: " + status + (line.empty() ? "" : ": " + line);
+    if (!line.empty()) {
+        p.in_message = line.find(login_.peer_description()) != std::string::npos;
         log::write(step.status ? log::Level::Notice : log::Level::Info, line, &p);
-    } else if (step.status) {
-        log::notice("login refused: " + status_text(step.status), &p);
+        p.in_message = false;
     }
     switch (step.outcome) {
         case LoginStep::Outcome::Continue:
@@ -271,7 +275,6 @@ void Connection::apply(LoginStep step) {
             HandoffInfo info = login_.handoff_info();
             if (info.identity.tsih && context_.registry->find("", endpoints_.tpgt, info.identity.tsih))
                 discovery_tsih_ = info.identity.tsih;
-            log::info("discovery session logged in", &p);
             queue(std::move(step.responses));
             return;
         }
@@ -288,9 +291,7 @@ void Connection::hand_off(LoginStep step) {
     if (!data_path || !data_path->available()) {
         // RFC 7143 s.11.13.5: 0x0301 Service Unavailable.
         std::string why = data_path ? data_path->unavailable_reason() : "no data path in this daemon";
-        log::warning("Normal login to " + info.identity.target_name +
-                         " refused with 0x0301 (service unavailable): no kernel data path: " + why,
-                     &p);
+        log::debug("no kernel data path for the login to " + info.identity.target_name + ": " + why, &p);
         apply(login_.handoff_failed("no kernel data path: " + why));
         return;
     }
@@ -316,7 +317,7 @@ void Connection::hand_off(LoginStep step) {
     if (!result) {
         std::string why = result.error().message;
         if (result.error().code) why += std::string(" (") + std::strerror(result.error().code) + ")";
-        log::warning("the kernel refused the hand-off: " + why, &p);
+        log::debug("the kernel refused the hand-off: " + why, &p);
         apply(login_.handoff_failed("hand-off refused: " + why));
         return;
     }
