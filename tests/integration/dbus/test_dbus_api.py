@@ -82,6 +82,14 @@ SHIPPED_POLICY_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D
 """
 
 
+def free_port():
+    """A TCP port free on loopback now (the real daemon listens on the portals tests create)."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def stop_process(process, timeout=5):
     """Stops a process we started, by its PID: SIGTERM, then SIGKILL."""
     if process.poll() is not None:
@@ -122,6 +130,9 @@ class BusTest(unittest.TestCase):
             self.assertIsNone(self.bus.poll(), "dbus-daemon exited; is its configuration valid?")
             self.assertLess(time.time(), deadline, "dbus-daemon did not create its socket")
             time.sleep(0.05)
+        with open(self.config, "w") as f:
+            f.write("{}\n")  # an empty configuration; the daemon requires the file
+        self.port = str(free_port())
         self.daemon = None
         self.start_daemon()
 
@@ -225,7 +236,7 @@ class BusTest(unittest.TestCase):
         """A target with a portal group, portal, backstore, LUN and ACL."""
         self.ok("target", "create", TARGET, "--alias", "disk one")
         self.ok("tpg", "create", TARGET, "1")
-        self.ok("portal", "create", TARGET, "127.0.0.1", "--port", "3262")
+        self.ok("portal", "create", TARGET, "127.0.0.1", "--port", self.port)
         self.ok("backstore", "create", "disk1", "--type", "fileio", "--path", self.make_file("disk1.img"))
         self.ok("lun", "create", TARGET, "0", "disk1")
         self.ok("acl", "create", TARGET, INITIATOR, "--map", "0=0", "--network", "127.0.0.0/8")
@@ -264,8 +275,8 @@ class CommandLineTest(BusTest):
         self.assertEqual(targets[0]["Luns"], [[0, "disk1"]])
         self.assertEqual(targets[0]["Acls"], [INITIATOR])
         self.assertEqual(self.ctl_json("target", "show", TARGET)["Name"], TARGET)
-        self.assertEqual(self.ctl_json("tpg", "list")[0]["Portals"], [["127.0.0.1", 3262]])
-        self.assertEqual(self.ctl_json("portal", "list", TARGET)[0]["Port"], 3262)
+        self.assertEqual(self.ctl_json("tpg", "list")[0]["Portals"], [["127.0.0.1", int(self.port)]])
+        self.assertEqual(self.ctl_json("portal", "list", TARGET)[0]["Port"], int(self.port))
         self.assertEqual(self.ctl_json("lun", "list")[0]["Backstore"], "disk1")
         backstore = self.ctl_json("backstore", "show", "disk1")
         self.assertEqual(backstore["Type"], "fileio")
@@ -293,7 +304,7 @@ class CommandLineTest(BusTest):
         self.ok("acl", "delete", TARGET, INITIATOR)
         self.ok("lun", "delete", TARGET, "0")
         self.ok("backstore", "delete", "disk1")
-        self.ok("portal", "delete", TARGET, "127.0.0.1", "--port", "3262")
+        self.ok("portal", "delete", TARGET, "127.0.0.1", "--port", self.port)
         self.ok("tpg", "delete", TARGET, "1")
         self.ok("target", "delete", TARGET)
         self.assertEqual(self.ctl_json("target", "list"), [])
@@ -329,7 +340,7 @@ class CommandLineTest(BusTest):
         self.fails("invalid", "acl", "create", TARGET, "iqn.1994-05.com.example:other", "--network", "10.0.0.0/33")
         self.fails("not_found", "portal", "create", TARGET, "127.0.0.1", "--tpgt", "9")
         self.fails("invalid", "portal", "create", TARGET, "localhost")
-        self.fails("exists", "portal", "create", TARGET, "127.0.0.1", "--port", "3262")
+        self.fails("exists", "portal", "create", TARGET, "127.0.0.1", "--port", self.port)
         self.fails("exists", "tpg", "create", TARGET, "1")
         self.fails("invalid", "tpg", "create", TARGET, "0")
         self.fails("invalid", "auth", "set", "target", "--target", TARGET, "--user", "u", input="short\n",
@@ -431,7 +442,7 @@ class DBusMethodTest(BusTest):
                                                    "MaxSessions", "u", "4").stdout)
         self.assertIn("/tpg/2", self.call("CreatePortalGroup", "sqa{sv}", TARGET, "2", "1", "DemoMode", "b",
                                           "true").stdout)
-        self.assertIn("/portal/", self.call("CreatePortal", "sqsq", TARGET, "2", "::1", "3263").stdout)
+        self.assertIn("/portal/", self.call("CreatePortal", "sqsq", TARGET, "2", "::1", self.port).stdout)
         self.assertIn("/backstore/m", self.call("CreateBackstore", "ssa{sv}", "m", "fileio", "2", "Path", "s", image,
                                                 "WriteBack", "b", "true").stdout)
         new_file = os.path.join(self.dir, "created-by-kernel.img")
@@ -455,7 +466,7 @@ class DBusMethodTest(BusTest):
         self.assertEqual(self.call("DeleteAcl", "ss", TARGET, INITIATOR).returncode, 0)
         self.assertEqual(self.call("DeleteLun", "su", TARGET, "3").returncode, 0)
         self.assertEqual(self.call("DeleteBackstore", "s", "m").returncode, 0)
-        self.assertEqual(self.call("DeletePortal", "sqsq", TARGET, "2", "::1", "3263").returncode, 0)
+        self.assertEqual(self.call("DeletePortal", "sqsq", TARGET, "2", "::1", self.port).returncode, 0)
         self.assertEqual(self.call("DeletePortalGroup", "sq", TARGET, "2").returncode, 0)
         self.assertEqual(self.call("DeleteTarget", "s", TARGET).returncode, 0)
         self.assertEqual(json.loads(self.busctl("call", BUS_NAME, ROOT, "org.freedesktop.DBus.ObjectManager",

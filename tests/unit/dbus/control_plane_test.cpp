@@ -66,7 +66,8 @@ protected:
     FakeDataPath kernel;
     MemoryStore store;
     control::DataPathSessionSource sessions{&kernel};
-    control::ControlPlane plane{{}, store, &kernel, sessions};
+    control::StandaloneBackend backend{{}, store, &kernel};
+    control::ControlPlane plane{backend, sessions};
 
     void SetUp() override {
         ASSERT_TRUE(plane.create_target({target, "", 0}));
