@@ -16,10 +16,6 @@ bool under(const std::string& path, const std::string& prefix) {
     return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 && path[prefix.size()] == '/';
 }
 
-bool is_session_kind(ObjectKind kind) {
-    return kind == ObjectKind::Session || kind == ObjectKind::Connection;
-}
-
 int find_object(sd_bus*, const char* path, const char* interface, void* userdata, void** found, sd_bus_error*) {
     auto* service = static_cast<BusService*>(userdata);
     auto id = parse_object_path(path);
@@ -61,12 +57,23 @@ int filter_reads(sd_bus_message* m, void* userdata, sd_bus_error*) {
     return 1;
 }
 
-void warn(const std::string& text) {
+}  // namespace
+
+void BusService::warn(const std::string& text) const {
+    if (options_.log) {
+        options_.log(4 /* LOG_WARNING */, "D-Bus: " + text);
+        return;
+    }
     // sd-daemon(3) priority prefix: journald files this as a warning.
-    std::fprintf(stderr, "<4>iscsi-targetd: D-Bus: %s\n", text.c_str());
+    std::fprintf(stderr, "<4>D-Bus: %s\n", text.c_str());
 }
 
-}  // namespace
+std::string BusService::manager_fingerprint() const {
+    auto status = control_.data_path_status();
+    const auto& chap = control_.config().discovery.chap;
+    return std::to_string(status.available) + status.version + status.reason + "|" +
+           (chap ? chap->user + "\x1f" + chap->mutual_user : "-");
+}
 
 BusService::BusService(control::ControlPlane& control, BusOptions options)
     : control_(control), options_(std::move(options)), authorizer_(options_.authorization) {}
@@ -139,6 +146,7 @@ int BusService::attach(sd_event* event) {
     }
     // What exists at start is not news: announce only later changes.
     for (const auto& [path, id] : all_objects()) announced_[path] = fingerprint(id);
+    manager_fingerprint_ = manager_fingerprint();
     return 0;
 }
 
@@ -268,13 +276,14 @@ std::string BusService::fingerprint(const ObjectId& id) {
     return text;
 }
 
-void BusService::emit_differences(std::map<std::string, std::string> now, bool sessions_only) {
-    auto in_scope = [&](const std::string& path) {
-        auto id = parse_object_path(path);
-        return id && (!sessions_only || is_session_kind(id->kind));
-    };
+void BusService::emit_differences(std::map<std::string, std::string> now) {
+    auto manager = manager_fingerprint();
+    if (manager != manager_fingerprint_) {
+        sd_bus_emit_properties_changed_strv(bus_.get(), kRootPath, kManagerInterface, nullptr);
+        manager_fingerprint_ = std::move(manager);
+    }
     for (auto it = announced_.begin(); it != announced_.end();) {
-        if (in_scope(it->first) && !now.count(it->first)) {
+        if (!now.count(it->first)) {
             auto id = parse_object_path(it->first);
             sd_bus_emit_interfaces_removed(bus_.get(), it->first.c_str(), interface_of(id->kind), nullptr);
             it = announced_.erase(it);
@@ -298,15 +307,15 @@ void BusService::emit_differences(std::map<std::string, std::string> now, bool s
 void BusService::configuration_changed() {
     std::map<std::string, std::string> now;
     for (const auto& [path, id] : all_objects()) now[path] = fingerprint(id);
-    emit_differences(std::move(now), false);
+    emit_differences(std::move(now));
 }
 
 void BusService::sessions_changed() {
     sessions_valid_ = false;
     std::map<std::string, std::string> now;
     for (const auto& [path, id] : all_objects()) now[path] = fingerprint(id);
-    // Session counts on targets change too.
-    emit_differences(std::move(now), false);
+    // Session counts on targets change too, so everything is compared.
+    emit_differences(std::move(now));
 }
 
 }  // namespace iscsi::dbus

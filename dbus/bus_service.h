@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ namespace iscsi::dbus {
 struct BusOptions {
     AuthorizationPolicy authorization;
     std::string version = "0.1.0";  // the Manager's Version property
+    // Where warnings go (priority as syslog(3)); default: stderr with an
+    // sd-daemon(3) priority prefix, which journald understands.
+    std::function<void(int priority, const std::string& message)> log;
 };
 
 class BusService {
@@ -60,7 +64,8 @@ public:
 private:
     BusService(control::ControlPlane& control, BusOptions options);
     int attach(sd_event* event);
-    void emit_differences(std::map<std::string, std::string> now, bool sessions_only);
+    void emit_differences(std::map<std::string, std::string> now);
+    void warn(const std::string& text) const;
     std::string fingerprint(const ObjectId& id);
 
     control::ControlPlane& control_;
@@ -73,6 +78,9 @@ private:
     bool sessions_valid_ = false;
     // path -> fingerprint of its properties, as last announced.
     std::map<std::string, std::string> announced_;
+    // The Manager's changing properties (data path, discovery CHAP users).
+    std::string manager_fingerprint_;
+    std::string manager_fingerprint() const;
 };
 
 // The vtables, one per interface (manager_interface.cpp, config_interfaces.cpp,

@@ -147,55 +147,14 @@ std::string check_configuration(const config::Config& config, const config::Secr
     return {};
 }
 
-ControlPlane::ControlPlane(StoredConfiguration initial, ConfigStore& store, kmod::DataPath* data_path,
-                           SessionSource& sessions)
-    : config_(std::move(initial.config)),
-      secrets_(std::move(initial.secrets)),
-      store_(store),
-      data_path_(data_path),
-      sessions_(sessions) {}
-
-DataPathStatus ControlPlane::data_path_status() const {
-    DataPathStatus status;
-    if (data_path_ == nullptr) {
-        status.reason = "this daemon runs without a kernel data path";
-        return status;
-    }
-    status.available = data_path_->available();
-    if (!status.available) {
-        status.reason = data_path_->unavailable_reason();
-        return status;
-    }
-    if (auto version = data_path_->version()) status.version = version->text;
-    return status;
-}
-
-Result<void> ControlPlane::apply_initial() {
-    if (data_path_ == nullptr || !data_path_->available()) return {};
-    if (auto applied = data_path_->apply(config_); !applied)
-        return fail(ErrorKind::DataPathUnavailable, "the kernel refused the configuration: " + applied.error().message);
-    return {};
+void ControlPlane::notify() {
+    for (const auto& handler : handlers_) handler(backend_.config(), backend_.secrets());
 }
 
 Result<void> ControlPlane::commit(config::Config next, config::Secrets next_secrets) {
     prune_secrets(next, next_secrets);
-    if (data_path_ != nullptr && data_path_->available()) {
-        if (auto applied = data_path_->apply(next); !applied) {
-            // Put back what was there; the kernel's apply() touches only what
-            // differs, so this undoes whatever part of the change it had made.
-            (void)data_path_->apply(config_);
-            return fail(ErrorKind::DataPathUnavailable,
-                        "the kernel refused the change, nothing was changed: " + applied.error().message);
-        }
-    }
-    if (auto saved = store_.save(next, next_secrets); !saved) {
-        if (data_path_ != nullptr && data_path_->available()) (void)data_path_->apply(config_);
-        return fail(saved.error().kind, "the change was undone because the configuration could not be saved: " +
-                                            saved.error().message);
-    }
-    config_ = std::move(next);
-    secrets_ = std::move(next_secrets);
-    for (const auto& handler : handlers_) handler(config_, secrets_);
+    if (auto done = backend_.replace(std::move(next), std::move(next_secrets)); !done) return done;
+    notify();
     return {};
 }
 
@@ -211,47 +170,47 @@ Result<std::vector<kmod::KernelSession>> ControlPlane::live_sessions_of(const st
 Result<void> ControlPlane::create_target(const TargetSpec& spec) {
     if (auto why = check_iscsi_name(spec.name); !why.empty()) return invalid("target name '" + spec.name + "'", why);
     if (spec.alias.size() > 255) return invalid("alias", "at most 255 bytes");
-    if (find_target(config_, spec.name)) return fail(ErrorKind::AlreadyExists, "target " + spec.name + " already exists");
-    config::Config next = config_;
+    if (find_target(config(), spec.name)) return fail(ErrorKind::AlreadyExists, "target " + spec.name + " already exists");
+    config::Config next = config();
     config::Target target;
     target.name = spec.name;
     target.alias = spec.alias;
     target.max_sessions = spec.max_sessions;
     next.targets.push_back(std::move(target));
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::delete_target(const std::string& name) {
-    if (!find_target(config_, name)) return fail(ErrorKind::NotFound, "there is no target " + name);
+    if (!find_target(config(), name)) return fail(ErrorKind::NotFound, "there is no target " + name);
     auto live = live_sessions_of(name);
     if (!live) return tl::unexpected(live.error());
     if (!live->empty())
         return fail(ErrorKind::Busy, "target " + name + " has " + std::to_string(live->size()) +
                                          " live session(s); end them first (iscsictl session terminate)");
-    config::Config next = config_;
+    config::Config next = config();
     std::erase_if(next.targets, [&](const config::Target& t) { return t.name == name; });
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::create_portal_group(const PortalGroupSpec& spec) {
-    const auto* target = find_target(config_, spec.target);
+    const auto* target = find_target(config(), spec.target);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + spec.target);
     if (spec.tpgt == 0) return invalid("portal group tag", "0 is reserved; use 1..65535");
     if (find_portal_group(*target, spec.tpgt))
         return fail(ErrorKind::AlreadyExists,
                     "target " + spec.target + " already has portal group " + std::to_string(spec.tpgt));
-    config::Config next = config_;
+    config::Config next = config();
     config::PortalGroup group;
     group.tpgt = spec.tpgt;
     group.enabled = spec.enabled;
     group.demo_mode = spec.demo_mode;
     group.demo_mode_write_protect = spec.demo_mode_write_protect;
     mutable_ptr(find_target(next, spec.target))->portal_groups.push_back(std::move(group));
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::delete_portal_group(const std::string& target_name, uint16_t tpgt) {
-    const auto* target = find_target(config_, target_name);
+    const auto* target = find_target(config(), target_name);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + target_name);
     if (!find_portal_group(*target, tpgt))
         return fail(ErrorKind::NotFound, "target " + target_name + " has no portal group " + std::to_string(tpgt));
@@ -261,14 +220,14 @@ Result<void> ControlPlane::delete_portal_group(const std::string& target_name, u
         if (session.tpgt == tpgt)
             return fail(ErrorKind::Busy, "portal group " + std::to_string(tpgt) + " of " + target_name +
                                              " has live sessions; end them first");
-    config::Config next = config_;
+    config::Config next = config();
     std::erase_if(mutable_ptr(find_target(next, target_name))->portal_groups,
                   [&](const config::PortalGroup& g) { return g.tpgt == tpgt; });
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::create_portal(const PortalSpec& spec) {
-    const auto* target = find_target(config_, spec.target);
+    const auto* target = find_target(config(), spec.target);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + spec.target);
     const auto* group = find_portal_group(*target, spec.tpgt);
     if (!group)
@@ -280,13 +239,13 @@ Result<void> ControlPlane::create_portal(const PortalSpec& spec) {
         if (portal.address == spec.portal.address && portal.port == spec.portal.port)
             return fail(ErrorKind::AlreadyExists, "portal " + portal_text(spec.portal) + " is already in portal group " +
                                                       std::to_string(spec.tpgt) + " of " + spec.target);
-    config::Config next = config_;
+    config::Config next = config();
     mutable_ptr(find_portal_group(*find_target(next, spec.target), spec.tpgt))->portals.push_back(spec.portal);
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::delete_portal(const PortalSpec& spec) {
-    const auto* target = find_target(config_, spec.target);
+    const auto* target = find_target(config(), spec.target);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + spec.target);
     const auto* group = find_portal_group(*target, spec.tpgt);
     if (!group)
@@ -295,14 +254,14 @@ Result<void> ControlPlane::delete_portal(const PortalSpec& spec) {
     if (std::none_of(group->portals.begin(), group->portals.end(), same))
         return fail(ErrorKind::NotFound, "portal group " + std::to_string(spec.tpgt) + " of " + spec.target +
                                              " has no portal " + portal_text(spec.portal));
-    config::Config next = config_;
+    config::Config next = config();
     std::erase_if(mutable_ptr(find_portal_group(*find_target(next, spec.target), spec.tpgt))->portals, same);
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::create_backstore(const config::Backstore& spec) {
     if (auto why = check_backstore_name(spec.name); !why.empty()) return invalid("backstore name '" + spec.name + "'", why);
-    if (find_backstore(config_, spec.name))
+    if (find_backstore(config(), spec.name))
         return fail(ErrorKind::AlreadyExists, "backstore " + spec.name + " already exists");
     struct stat info {};
     switch (spec.type) {
@@ -330,42 +289,42 @@ Result<void> ControlPlane::create_backstore(const config::Backstore& spec) {
         if (spec.path.empty()) return invalid("user backstore", "give the TCMU handler configuration as its path");
         break;
     }
-    config::Config next = config_;
+    config::Config next = config();
     next.backstores.push_back(spec);
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::delete_backstore(const std::string& name) {
-    if (!find_backstore(config_, name)) return fail(ErrorKind::NotFound, "there is no backstore " + name);
-    for (const auto& target : config_.targets)
+    if (!find_backstore(config(), name)) return fail(ErrorKind::NotFound, "there is no backstore " + name);
+    for (const auto& target : config().targets)
         for (const auto& lun : target.luns)
             if (lun.backstore == name)
                 return fail(ErrorKind::Busy, "backstore " + name + " is in use by " + lun_text(target.name, lun.lun) +
                                                  "; delete the LUN first");
-    config::Config next = config_;
+    config::Config next = config();
     std::erase_if(next.backstores, [&](const config::Backstore& b) { return b.name == name; });
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::create_lun(const LunSpec& spec) {
-    const auto* target = find_target(config_, spec.target);
+    const auto* target = find_target(config(), spec.target);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + spec.target);
     // LIO's LUN numbers are 0..65535 for a flat space (SAM-5 single level).
     if (spec.lun > 65535) return invalid("LUN number", "0..65535");
-    if (!find_backstore(config_, spec.backstore))
+    if (!find_backstore(config(), spec.backstore))
         return fail(ErrorKind::NotFound, "there is no backstore " + spec.backstore + "; create it first");
     if (find_lun(*target, spec.lun))
         return fail(ErrorKind::AlreadyExists, lun_text(spec.target, spec.lun) + " already exists");
     for (const auto& lun : target->luns)
         if (lun.backstore == spec.backstore)
             return fail(ErrorKind::Busy, "backstore " + spec.backstore + " is already " + lun_text(spec.target, lun.lun));
-    config::Config next = config_;
+    config::Config next = config();
     mutable_ptr(find_target(next, spec.target))->luns.push_back(config::Lun{spec.lun, spec.backstore});
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::delete_lun(const std::string& target_name, uint32_t lun) {
-    const auto* target = find_target(config_, target_name);
+    const auto* target = find_target(config(), target_name);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + target_name);
     if (!find_lun(*target, lun)) return fail(ErrorKind::NotFound, lun_text(target_name, lun) + " does not exist");
     for (const auto& acl : target->acls)
@@ -378,13 +337,13 @@ Result<void> ControlPlane::delete_lun(const std::string& target_name, uint32_t l
     if (!live->empty())
         return fail(ErrorKind::Busy, "target " + target_name + " has live sessions that may use " +
                                          lun_text(target_name, lun) + "; end them first");
-    config::Config next = config_;
+    config::Config next = config();
     std::erase_if(mutable_ptr(find_target(next, target_name))->luns, [&](const config::Lun& l) { return l.lun == lun; });
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::create_acl(const AclSpec& spec) {
-    const auto* target = find_target(config_, spec.target);
+    const auto* target = find_target(config(), spec.target);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + spec.target);
     const auto& acl = spec.acl;
     if (auto why = check_iscsi_name(acl.initiator_name); !why.empty())
@@ -401,15 +360,15 @@ Result<void> ControlPlane::create_acl(const AclSpec& spec) {
         if (!seen.insert(mapped.mapped_lun).second)
             return invalid("mapped LUNs", "mapped LUN " + std::to_string(mapped.mapped_lun) + " is given twice");
     }
-    config::Config next = config_;
+    config::Config next = config();
     config::Acl added = acl;
     added.chap.reset();
     mutable_ptr(find_target(next, spec.target))->acls.push_back(std::move(added));
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::delete_acl(const std::string& target_name, const std::string& initiator) {
-    const auto* target = find_target(config_, target_name);
+    const auto* target = find_target(config(), target_name);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + target_name);
     if (!find_acl(*target, initiator))
         return fail(ErrorKind::NotFound, "target " + target_name + " has no ACL for " + initiator);
@@ -418,10 +377,10 @@ Result<void> ControlPlane::delete_acl(const std::string& target_name, const std:
     for (const auto& session : *live)
         if (session.initiator_name == initiator)
             return fail(ErrorKind::Busy, initiator + " has a live session with " + target_name + "; end it first");
-    config::Config next = config_;
+    config::Config next = config();
     std::erase_if(mutable_ptr(find_target(next, target_name))->acls,
                   [&](const config::Acl& a) { return a.initiator_name == initiator; });
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 namespace {
@@ -453,8 +412,8 @@ Result<void> ControlPlane::set_chap(const ChapSpec& spec) {
             return invalid("mutual CHAP secret", "it must differ from the initiator's secret (RFC 7143 s.12.1.3)");
         if (spec.mutual_user == spec.user) return invalid("mutual CHAP user", "it must differ from the initiator's user");
     }
-    config::Config next = config_;
-    config::Secrets next_secrets = secrets_;
+    config::Config next = config();
+    config::Secrets next_secrets = backend_.secrets();
     auto slot = chap_slot(next, spec.scope, spec.target, spec.initiator);
     if (!slot) return tl::unexpected(slot.error());
     // One secret per user name: refuse to silently change the secret of a
@@ -466,7 +425,7 @@ Result<void> ControlPlane::set_chap(const ChapSpec& spec) {
     }();
     for (const auto& [user, secret] : {std::pair{spec.user, spec.secret}, std::pair{spec.mutual_user, spec.mutual_secret}}) {
         if (user.empty()) continue;
-        if (users_elsewhere.count(user) && secrets_.chap.count(user) && secrets_.chap.at(user) != secret)
+        if (users_elsewhere.count(user) && backend_.secrets().chap.count(user) && backend_.secrets().chap.at(user) != secret)
             return fail(ErrorKind::AlreadyExists,
                         "CHAP user " + user + " is used elsewhere with another secret; choose another user name");
         next_secrets.chap[user] = secret;
@@ -476,21 +435,21 @@ Result<void> ControlPlane::set_chap(const ChapSpec& spec) {
 }
 
 Result<void> ControlPlane::clear_chap(ChapScope scope, const std::string& target, const std::string& initiator) {
-    config::Config next = config_;
+    config::Config next = config();
     auto slot = chap_slot(next, scope, target, initiator);
     if (!slot) return tl::unexpected(slot.error());
     if (!**slot) return fail(ErrorKind::NotFound, std::string("no CHAP is set for this ") + to_string(scope));
     **slot = std::nullopt;
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::set_redirect(const RedirectSpec& spec) {
-    const auto* target = find_target(config_, spec.target);
+    const auto* target = find_target(config(), spec.target);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + spec.target);
     if (spec.redirect.address.empty()) return invalid("redirect", "give the address to redirect to");
     if (spec.redirect.port == 0) return invalid("redirect port", "0 is not a port");
     if (spec.redirect.tpgt == 0) return invalid("redirect portal group tag", "1..65535");
-    config::Config next = config_;
+    config::Config next = config();
     auto* next_target = mutable_ptr(find_target(next, spec.target));
     if (spec.tpgt == 0) {
         next_target->redirect = spec.redirect;
@@ -500,13 +459,13 @@ Result<void> ControlPlane::set_redirect(const RedirectSpec& spec) {
             return fail(ErrorKind::NotFound, "target " + spec.target + " has no portal group " + std::to_string(spec.tpgt));
         group->redirect = spec.redirect;
     }
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::clear_redirect(const std::string& target_name, uint16_t tpgt) {
-    const auto* target = find_target(config_, target_name);
+    const auto* target = find_target(config(), target_name);
     if (!target) return fail(ErrorKind::NotFound, "there is no target " + target_name);
-    config::Config next = config_;
+    config::Config next = config();
     auto* next_target = mutable_ptr(find_target(next, target_name));
     std::optional<config::Redirect>* slot = &next_target->redirect;
     if (tpgt != 0) {
@@ -516,28 +475,16 @@ Result<void> ControlPlane::clear_redirect(const std::string& target_name, uint16
     }
     if (!*slot) return fail(ErrorKind::NotFound, "no redirect is set there");
     slot->reset();
-    return commit(std::move(next), secrets_);
+    return commit(std::move(next), backend_.secrets());
 }
 
 Result<void> ControlPlane::save() {
-    return store_.save(config_, secrets_);
+    return backend_.save();
 }
 
 Result<void> ControlPlane::reload() {
-    auto stored = store_.load();
-    if (!stored) return tl::unexpected(stored.error());
-    if (auto why = check_configuration(stored->config, stored->secrets); !why.empty())
-        return fail(ErrorKind::InvalidArgument, store_.describe() + ": " + why + "; the running configuration is unchanged");
-    if (data_path_ != nullptr && data_path_->available()) {
-        if (auto applied = data_path_->apply(stored->config); !applied) {
-            (void)data_path_->apply(config_);
-            return fail(ErrorKind::DataPathUnavailable, "the kernel refused the stored configuration: " +
-                                                            applied.error().message);
-        }
-    }
-    config_ = std::move(stored->config);
-    secrets_ = std::move(stored->secrets);
-    for (const auto& handler : handlers_) handler(config_, secrets_);
+    if (auto done = backend_.reload(); !done) return done;
+    notify();
     return {};
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "control/backend.h"
 #include "control/config_store.h"
 #include "control/error.h"
 #include "control/session_source.h"
@@ -73,33 +74,21 @@ struct RedirectSpec {
     config::Redirect redirect;
 };
 
-// What the data path is doing, for the Manager's DataPath property.
-struct DataPathStatus {
-    bool available = false;
-    std::string version;  // the module's version text when available
-    std::string reason;   // why not, when unavailable
-};
-
 class ControlPlane {
 public:
     using ChangeHandler = std::function<void(const config::Config&, const config::Secrets&)>;
 
-    // data_path may be null (no kernel data path in this process): changes
-    // are then stored and applied by the next daemon that has one.
-    ControlPlane(StoredConfiguration initial, ConfigStore& store, kmod::DataPath* data_path, SessionSource& sessions);
+    ControlPlane(ConfigurationBackend& backend, SessionSource& sessions) : backend_(backend), sessions_(sessions) {}
 
-    const config::Config& config() const { return config_; }
-    bool has_secret(const std::string& user) const { return secrets_.chap.count(user) != 0; }
-    DataPathStatus data_path_status() const;
+    const config::Config& config() const { return backend_.config(); }
+    bool has_secret(const std::string& user) const { return backend_.secrets().chap.count(user) != 0; }
+    DataPathStatus data_path_status() const { return backend_.data_path_status(); }
     SessionSource& sessions() { return sessions_; }
-    std::string store_location() const { return store_.describe(); }
+    std::string store_location() const { return backend_.location(); }
 
     // Called after every committed change (and after reload) with the new
     // configuration, so the daemon's login policy and portals follow it.
     void on_change(ChangeHandler handler) { handlers_.push_back(std::move(handler)); }
-
-    // Applies the initial configuration to the data path at start.
-    Result<void> apply_initial();
 
     Result<void> create_target(const TargetSpec& spec);
     Result<void> delete_target(const std::string& name);
@@ -128,10 +117,9 @@ private:
     Result<void> commit(config::Config next, config::Secrets next_secrets);
     Result<std::vector<kmod::KernelSession>> live_sessions_of(const std::string& target);
 
-    config::Config config_;
-    config::Secrets secrets_;
-    ConfigStore& store_;
-    kmod::DataPath* data_path_;
+    void notify();
+
+    ConfigurationBackend& backend_;
     SessionSource& sessions_;
     std::vector<ChangeHandler> handlers_;
 };

@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     iscsi::testing::TestSessionSource test_sessions_source(test_sessions_target, 1, test_sessions);
     iscsi::control::SessionSource& sessions =
         test_sessions > 0 ? static_cast<iscsi::control::SessionSource&>(test_sessions_source) : no_sessions;
-    iscsi::control::ControlPlane control(std::move(*loaded), store, nullptr, sessions);
+    iscsi::control::StandaloneBackend backend(std::move(*loaded), store, nullptr);
+    iscsi::control::ControlPlane control(backend, sessions);
 
     sd_event* event = nullptr;
     if (sd_event_default(&event) < 0) return 1;

@@ -56,6 +56,40 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 """
 
 
+# Like Debian's system.conf: deny by default, then the shipped policy file.
+SHIPPED_POLICY_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <include>{policy}</include>
+</busconfig>
+"""
+
+
+def free_port():
+    """A TCP port free on loopback now (the real daemon listens on the portals tests create)."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def stop_process(process, timeout=5):
     """Stops a process we started, by its PID: SIGTERM, then SIGKILL."""
     if process.poll() is not None:
@@ -73,6 +107,7 @@ class BusTest(unittest.TestCase):
 
     daemon_extra_args = []
     use_harness = False
+    bus_config = BUS_CONFIG
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="iscsi-dbus-test-")
@@ -84,15 +119,20 @@ class BusTest(unittest.TestCase):
         os.mkdir(self.state)
         socket = os.path.join(self.dir, "bus")
         with open(os.path.join(self.dir, "bus.conf"), "w") as f:
-            f.write(BUS_CONFIG.format(socket=socket))
+            f.write(self.bus_config.format(socket=socket, policy=os.path.join(os.path.abspath(ARGS.packaging), "dbus",
+                                                                               "org.iscsictl.target1.conf")))
         self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + socket)
         self.bus = subprocess.Popen(["dbus-daemon", "--config-file=" + os.path.join(self.dir, "bus.conf"), "--nofork"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(stop_process, self.bus)
         deadline = time.time() + 10
         while not os.path.exists(socket):
+            self.assertIsNone(self.bus.poll(), "dbus-daemon exited; is its configuration valid?")
             self.assertLess(time.time(), deadline, "dbus-daemon did not create its socket")
             time.sleep(0.05)
+        with open(self.config, "w") as f:
+            f.write("{}\n")  # an empty configuration; the daemon requires the file
+        self.port = str(free_port())
         self.daemon = None
         self.start_daemon()
 
@@ -196,7 +236,7 @@ class BusTest(unittest.TestCase):
         """A target with a portal group, portal, backstore, LUN and ACL."""
         self.ok("target", "create", TARGET, "--alias", "disk one")
         self.ok("tpg", "create", TARGET, "1")
-        self.ok("portal", "create", TARGET, "127.0.0.1", "--port", "3262")
+        self.ok("portal", "create", TARGET, "127.0.0.1", "--port", self.port)
         self.ok("backstore", "create", "disk1", "--type", "fileio", "--path", self.make_file("disk1.img"))
         self.ok("lun", "create", TARGET, "0", "disk1")
         self.ok("acl", "create", TARGET, INITIATOR, "--map", "0=0", "--network", "127.0.0.0/8")
@@ -235,8 +275,8 @@ class CommandLineTest(BusTest):
         self.assertEqual(targets[0]["Luns"], [[0, "disk1"]])
         self.assertEqual(targets[0]["Acls"], [INITIATOR])
         self.assertEqual(self.ctl_json("target", "show", TARGET)["Name"], TARGET)
-        self.assertEqual(self.ctl_json("tpg", "list")[0]["Portals"], [["127.0.0.1", 3262]])
-        self.assertEqual(self.ctl_json("portal", "list", TARGET)[0]["Port"], 3262)
+        self.assertEqual(self.ctl_json("tpg", "list")[0]["Portals"], [["127.0.0.1", int(self.port)]])
+        self.assertEqual(self.ctl_json("portal", "list", TARGET)[0]["Port"], int(self.port))
         self.assertEqual(self.ctl_json("lun", "list")[0]["Backstore"], "disk1")
         backstore = self.ctl_json("backstore", "show", "disk1")
         self.assertEqual(backstore["Type"], "fileio")
@@ -264,7 +304,7 @@ class CommandLineTest(BusTest):
         self.ok("acl", "delete", TARGET, INITIATOR)
         self.ok("lun", "delete", TARGET, "0")
         self.ok("backstore", "delete", "disk1")
-        self.ok("portal", "delete", TARGET, "127.0.0.1", "--port", "3262")
+        self.ok("portal", "delete", TARGET, "127.0.0.1", "--port", self.port)
         self.ok("tpg", "delete", TARGET, "1")
         self.ok("target", "delete", TARGET)
         self.assertEqual(self.ctl_json("target", "list"), [])
@@ -300,7 +340,7 @@ class CommandLineTest(BusTest):
         self.fails("invalid", "acl", "create", TARGET, "iqn.1994-05.com.example:other", "--network", "10.0.0.0/33")
         self.fails("not_found", "portal", "create", TARGET, "127.0.0.1", "--tpgt", "9")
         self.fails("invalid", "portal", "create", TARGET, "localhost")
-        self.fails("exists", "portal", "create", TARGET, "127.0.0.1", "--port", "3262")
+        self.fails("exists", "portal", "create", TARGET, "127.0.0.1", "--port", self.port)
         self.fails("exists", "tpg", "create", TARGET, "1")
         self.fails("invalid", "tpg", "create", TARGET, "0")
         self.fails("invalid", "auth", "set", "target", "--target", TARGET, "--user", "u", input="short\n",
@@ -402,7 +442,7 @@ class DBusMethodTest(BusTest):
                                                    "MaxSessions", "u", "4").stdout)
         self.assertIn("/tpg/2", self.call("CreatePortalGroup", "sqa{sv}", TARGET, "2", "1", "DemoMode", "b",
                                           "true").stdout)
-        self.assertIn("/portal/", self.call("CreatePortal", "sqsq", TARGET, "2", "::1", "3263").stdout)
+        self.assertIn("/portal/", self.call("CreatePortal", "sqsq", TARGET, "2", "::1", self.port).stdout)
         self.assertIn("/backstore/m", self.call("CreateBackstore", "ssa{sv}", "m", "fileio", "2", "Path", "s", image,
                                                 "WriteBack", "b", "true").stdout)
         new_file = os.path.join(self.dir, "created-by-kernel.img")
@@ -426,7 +466,7 @@ class DBusMethodTest(BusTest):
         self.assertEqual(self.call("DeleteAcl", "ss", TARGET, INITIATOR).returncode, 0)
         self.assertEqual(self.call("DeleteLun", "su", TARGET, "3").returncode, 0)
         self.assertEqual(self.call("DeleteBackstore", "s", "m").returncode, 0)
-        self.assertEqual(self.call("DeletePortal", "sqsq", TARGET, "2", "::1", "3263").returncode, 0)
+        self.assertEqual(self.call("DeletePortal", "sqsq", TARGET, "2", "::1", self.port).returncode, 0)
         self.assertEqual(self.call("DeletePortalGroup", "sq", TARGET, "2").returncode, 0)
         self.assertEqual(self.call("DeleteTarget", "s", TARGET).returncode, 0)
         self.assertEqual(json.loads(self.busctl("call", BUS_NAME, ROOT, "org.freedesktop.DBus.ObjectManager",
@@ -551,6 +591,44 @@ class RestrictedReadsTest(BusTest):
         self.assertEqual(self.ctl_json("target", "list")[0]["Name"], TARGET, "root still reads")
 
 
+class ShippedBusPolicyTest(BusTest):
+    """The daemon under packaging/dbus/org.iscsictl.target1.conf on a deny-by-default bus."""
+    bus_config = SHIPPED_POLICY_BUS_CONFIG
+
+    def test_root_owns_and_changes_others_read(self):
+        self.ok("target", "create", TARGET)
+        result = self.ctl("target", "list", "--json", as_nobody=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout)[0]["Name"], TARGET)
+        result = self.ctl("session", "list", "--json", as_nobody=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = self.ctl("target", "delete", TARGET, as_nobody=True)
+        self.assertEqual(result.returncode, EXIT["denied"], result.stderr)
+        owner = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl", "--system",
+                                "call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                "RequestName", "su", "org.iscsictl.target1", "4"],
+                               env=self.env, capture_output=True, text=True)
+        self.assertNotEqual(owner.returncode, 0, "only root may own the name")
+
+
+class PackagingTest(unittest.TestCase):
+    def test_polkit_action_is_the_one_the_daemon_asks_for(self):
+        import xml.etree.ElementTree as ET
+        tree = ET.parse(os.path.join(ARGS.packaging, "polkit", "org.iscsictl.target1.policy"))
+        self.assertEqual([a.get("id") for a in tree.getroot().iter("action")], ["org.iscsictl.target1.manage"])
+
+    def test_man_page_renders_and_covers_every_noun(self):
+        page = os.path.join(ARGS.packaging, "man", "iscsictl.8")
+        out = subprocess.run(["man", "--warnings", "-l", page], capture_output=True, text=True,
+                             env=dict(os.environ, MANWIDTH="100", MAN_KEEP_FORMATTING=""))
+        if out.returncode != 0 and "not found" in out.stderr:
+            self.skipTest("man is not installed")
+        self.assertEqual(out.stderr, "", "groff warnings")
+        for noun in ("target", "tpg", "portal", "lun", "backstore", "acl", "auth", "session", "connection",
+                     "config", "status", "EXIT STATUS"):
+            self.assertIn(noun, out.stdout)
+
+
 class CompletionTest(unittest.TestCase):
     def test_bash_completion_offers_nouns_and_verbs(self):
         script = (f"source {ARGS.completion}; COMP_WORDS=(iscsictl ta); COMP_CWORD=1; _iscsictl; "
@@ -566,7 +644,7 @@ class CompletionTest(unittest.TestCase):
 def main():
     global ARGS
     parser = argparse.ArgumentParser()
-    for option in ("--daemon", "--harness", "--iscsictl", "--xml", "--completion"):
+    for option in ("--daemon", "--harness", "--iscsictl", "--xml", "--completion", "--packaging"):
         parser.add_argument(option, required=True)
     ARGS, rest = parser.parse_known_args()
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
