@@ -183,29 +183,18 @@ private:
 class DaemonService {
 public:
     explicit DaemonService(net::Daemon& daemon)
-        : backend_(daemon), sessions_(daemon), control_(backend_, sessions_) {}
+        : daemon_(daemon), backend_(daemon), sessions_(daemon), control_(backend_, sessions_) {}
+    ~DaemonService() {
+        // The daemon outlives the service: it must not call into a freed bus.
+        daemon_.set_sessions_observer(nullptr);
+        daemon_.set_configuration_observer(nullptr);
+    }
+    net::Daemon& daemon_;
     DaemonBackend backend_;
     DaemonSessions sessions_;
     control::ControlPlane control_;
     std::unique_ptr<BusService> bus_;
-    sd_event_source* refresh_ = nullptr;
-    ~DaemonService() { sd_event_source_disable_unref(refresh_); }
 };
-
-namespace {
-
-// The registry tells nobody when sessions come and go (its change hook is
-// the daemon's to set), so the service looks every few seconds and emits
-// InterfacesAdded/Removed for the differences.
-constexpr uint64_t kSessionRefreshUs = 2'000'000;
-
-int refresh_sessions(sd_event_source* source, uint64_t, void* userdata) {
-    static_cast<BusService*>(userdata)->sessions_changed();
-    sd_event_source_set_time_relative(source, kSessionRefreshUs);
-    return sd_event_source_set_enabled(source, SD_EVENT_ON);
-}
-
-}  // namespace
 
 void DaemonServiceDeleter::operator()(DaemonService* service) const {
     delete service;
@@ -224,9 +213,8 @@ DaemonServicePtr start_service(net::Daemon& daemon) {
     BusService* bus = service->bus_.get();
     // SIGHUP reloads and changes made by the service itself both end here.
     daemon.set_configuration_observer([bus] { bus->configuration_changed(); });
-    if (sd_event_add_time_relative(daemon.event(), &service->refresh_, CLOCK_MONOTONIC, kSessionRefreshUs, 0,
-                                   refresh_sessions, bus) < 0)
-        log::warning("D-Bus: session signals only follow changes made over D-Bus");
+    // Logins, hand-offs and kernel events: InterfacesAdded/Removed as they happen.
+    daemon.set_sessions_observer([bus] { bus->sessions_changed(); });
     log::info("D-Bus: serving org.iscsictl.target1");
     return service;
 }
