@@ -85,6 +85,39 @@ guest_main() {
     [ "$(echo "$out" | grep -c '"')" -eq 1 ] || vm_fail "the change was not a single operation"
     [ "$(cat "$tpg/acls/iqn.1994-05.com.example:host/lun_3/write_protect")" = 1 ] || vm_fail "write_protect not set"
 
+    vm_step "a live session (login by ih_tool.py serve, open-iscsi): SESSION_LIST and a down event"
+    "$VM_PROBE" configfs-apply --config "$VM_SRC/configs/demo.json" || vm_fail "configfs-apply demo.json failed"
+    python3 "$VM_SRC/tools/ih_tool.py" serve --target "$GLUE_TARGET" --tpgt 1 --port 3260 --count 4 \
+        > /tmp/glue-serve.log 2>&1 &
+    local server=$!
+    vm_on_exit "kill $server"
+    vm_wait_for 10 vm_listening 3260 || { cat /tmp/glue-serve.log; vm_fail "ih_tool.py serve does not listen"; }
+    oi_start
+    oi_discover 127.0.0.1:3260
+    oi_login
+    out=$("$VM_PROBE" sessions) || vm_fail "probe sessions failed"
+    echo "$out"
+    echo "$out" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert len(s) == 1, "expected one session, got %d" % len(s)
+assert s[0]["target"] == sys.argv[1], s[0]["target"]
+assert s[0]["tsih"] != 0 and s[0]["handle"] != 0
+assert len(s[0]["connections"]) == 1 and s[0]["connections"][0]["peer"].startswith("127.0.0.1:")
+print("session list decoded: tsih", s[0]["tsih"], "isid", s[0]["isid"])
+' "$GLUE_TARGET" || vm_fail "the session list is not what open-iscsi logged in"
+    "$VM_PROBE" events --count 1 --timeout 60 > /tmp/glue-events.json 2>&1 &
+    local listener=$!
+    vm_wait_for 10 grep -q listening /tmp/glue-events.json || vm_fail "event listener did not start"
+    oi_logout
+    rc=0
+    wait $listener || rc=$?
+    cat /tmp/glue-events.json
+    [ $rc -eq 0 ] || vm_fail "no down event within 60 s (probe exit $rc)"
+    grep -q '"kind":"\(session_down\|conn_down\)"' /tmp/glue-events.json || vm_fail "no down event decoded"
+    vm_wait_for 10 "$VM_PROBE" sessions --expect-empty > /dev/null || vm_fail "a session is left after logout"
+    kill "$server" 2>/dev/null || true
+
     vm_step "configfs: an empty configuration removes what the manager made"
     echo '{}' > /tmp/glue-empty.json
     "$VM_PROBE" configfs-apply --config /tmp/glue-empty.json || vm_fail "configfs-apply (empty) failed"
