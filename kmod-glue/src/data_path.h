@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -202,6 +203,16 @@ public:
     // Events (connection and session down) are delivered to this callback
     // from the daemon's event loop.
     virtual void set_event_handler(std::function<void(const DataPathEvent&)> handler) = 0;
+
+    // Appended (kmod-glue): stores the SendTargets answer the daemon computed
+    // for a portal group, so that a Text Request in the Full Feature Phase
+    // (RFC 7143 s.11.10) is answered in the kernel (CMD_SET_DISCOVERY_TEXT).
+    // `text` is the key=value\0 sequence as sent on the wire; empty clears it.
+    // Not pure, so test doubles written before it still compile.
+    virtual Result<void> set_discovery_text(const std::string& /*target_name*/, uint16_t /*tpgt*/,
+                                            const std::string& /*text*/) {
+        return tl::unexpected(Error{EOPNOTSUPP, "this data path keeps no discovery text"});
+    }
 };
 
 }  // namespace iscsi::kmod

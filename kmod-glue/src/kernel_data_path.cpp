@@ -101,6 +101,10 @@ public:
         handler_ = std::move(handler);
     }
 
+    Result<void> set_discovery_text(const std::string& target_name, uint16_t tpgt, const std::string& text) override {
+        return no_reply(encode_set_discovery_text(family_id(), target_name, tpgt, text), "SET_DISCOVERY_TEXT");
+    }
+
 private:
     uint16_t family_id() const { return requests_ ? requests_->family_id() : 0; }
 

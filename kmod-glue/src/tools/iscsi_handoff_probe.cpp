@@ -7,8 +7,11 @@
 //   iscsi-handoff-probe sessions --expect-empty   exit 1 unless the list is empty
 //   iscsi-handoff-probe events --count N --timeout S   one JSON line per down event
 //   iscsi-handoff-probe terminate-session HANDLE
-//   iscsi-handoff-probe configfs-plan --root DIR   (reads nothing but configfs: the
-//                                                   plan for an empty configuration)
+//   iscsi-handoff-probe configfs-plan [--config FILE] [--root DIR]
+//                      what the configfs manager would do to reach FILE's
+//                      configuration (default: an empty one), as JSON lines
+//   iscsi-handoff-probe configfs-apply --config FILE [--root DIR]
+//                      do it (what iscsi-targetd does at start and on reload)
 //
 // Exit status: 0 success, 1 the answer was not the expected one or a call
 // failed, 2 the module is not available (the reason goes to stderr).
@@ -23,6 +26,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
+#include "config/json.h"
 #include "config/model.h"
 #include "configfs_manager.h"
 #include "kernel_data_path.h"
@@ -180,14 +187,33 @@ int main(int argc, char** argv) {
     auto* terminate = app.add_subcommand("terminate-session", "SESSION_TERMINATE");
     uint64_t handle = 0;
     terminate->add_option("handle", handle, "session handle from `sessions`")->required();
-    auto* plan = app.add_subcommand("configfs-plan", "what applying an empty configuration would remove");
+    auto* plan = app.add_subcommand("configfs-plan", "what the configfs manager would do for a configuration");
+    auto* apply = app.add_subcommand("configfs-apply", "make configfs match a configuration");
     std::string root = "/sys/kernel/config/target";
-    plan->add_option("--root", root, "LIO's configfs directory");
+    std::string config_file;
+    for (auto* sub : {plan, apply}) {
+        sub->add_option("--root", root, "LIO's configfs directory");
+        sub->add_option("--config", config_file, "config.json (default for configfs-plan: empty)");
+    }
+    apply->require_option(1);
     CLI11_PARSE(app, argc, argv);
 
-    if (plan->parsed()) {
+    if (plan->parsed() || apply->parsed()) {
+        iscsi::config::Config config;
+        if (!config_file.empty()) {
+            std::ifstream in(config_file);
+            std::stringstream text;
+            text << in.rdbuf();
+            auto parsed = iscsi::config::parse_config(text.str(), config_file);
+            if (!in || !parsed) {
+                std::cerr << "iscsi-handoff-probe: "
+                          << (parsed ? "cannot read " + config_file : parsed.error().to_string()) << "\n";
+                return 1;
+            }
+            config = std::move(*parsed);
+        }
         iscsi::kmod::ConfigfsManager manager(root);
-        auto operations = manager.plan(iscsi::config::Config{});
+        auto operations = manager.plan(config);
         if (!operations) {
             return fail(operations.error());
         }
@@ -196,6 +222,11 @@ int main(int argc, char** argv) {
             out.push_back(iscsi::kmod::to_string(op));
         }
         std::cout << out.dump(2) << "\n";
+        if (apply->parsed()) {
+            if (auto ok = manager.execute(*operations); !ok) {
+                return fail(ok.error());
+            }
+        }
         return 0;
     }
     if (events->parsed()) {

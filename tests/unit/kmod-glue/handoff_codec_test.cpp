@@ -386,6 +386,55 @@ TEST(DecodeSession, ReadsIdentityStateCountersAndConnections) {
     EXPECT_EQ(c.counters.in_flight, 2u);
 }
 
+// The module writes u64s with nla_put_u64_64bit, which may insert empty PAD
+// attributes (top level, in STATS and in CONNECTION) to align them.
+TEST(DecodeSession, AcceptsThePaddingTheKernelInserts) {
+    KernelMessage m(ISCSI_HANDOFF_CMD_SESSION_LIST);
+    const uint8_t isid[6] = {0x80, 1, 2, 3, 4, 5};
+    const char none = 0;
+    m.bytes(ISCSI_HANDOFF_ATTR_PAD, &none, 0)
+        .u64(ISCSI_HANDOFF_ATTR_SESSION_HANDLE, 7)
+        .str(ISCSI_HANDOFF_ATTR_TARGET_NAME, "iqn.x:t")
+        .u16(ISCSI_HANDOFF_ATTR_TPGT, 1)
+        .str(ISCSI_HANDOFF_ATTR_INITIATOR_NAME, "iqn.x:i")
+        .bytes(ISCSI_HANDOFF_ATTR_ISID, isid, 6)
+        .u16(ISCSI_HANDOFF_ATTR_TSIH, 3)
+        .u8(ISCSI_HANDOFF_ATTR_SESSION_TYPE, ISCSI_HANDOFF_SESSION_NORMAL)
+        .begin(ISCSI_HANDOFF_ATTR_STATS)
+        .bytes(ISCSI_HANDOFF_STATS_PAD, &none, 0)
+        .u64(ISCSI_HANDOFF_STATS_COMMANDS, 9)
+        .end()
+        .begin(ISCSI_HANDOFF_ATTR_CONNECTIONS)
+        .begin(ISCSI_HANDOFF_ATTR_CONNECTION)
+        .u16(ISCSI_HANDOFF_CONN_CID, 0)
+        .bytes(ISCSI_HANDOFF_CONN_PAD, &none, 0)
+        .u64(ISCSI_HANDOFF_CONN_HANDLE, 8)
+        .end()
+        .end();
+    auto s = decode_session(m.header());
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->handle, 7u);
+    EXPECT_EQ(s->counters.commands, 9u);
+    ASSERT_EQ(s->connections.size(), 1u);
+    EXPECT_EQ(s->connections[0].handle, 8u);
+}
+
+TEST(DecodeSession, AcceptsASessionWithoutConnections) {
+    KernelMessage m(ISCSI_HANDOFF_CMD_SESSION_LIST);
+    const uint8_t isid[6] = {0x80, 1, 2, 3, 4, 5};
+    m.u64(ISCSI_HANDOFF_ATTR_SESSION_HANDLE, 7)
+        .str(ISCSI_HANDOFF_ATTR_TARGET_NAME, "iqn.x:t")
+        .u16(ISCSI_HANDOFF_ATTR_TPGT, 1)
+        .str(ISCSI_HANDOFF_ATTR_INITIATOR_NAME, "iqn.x:i")
+        .bytes(ISCSI_HANDOFF_ATTR_ISID, isid, 6)
+        .u16(ISCSI_HANDOFF_ATTR_TSIH, 3)
+        .begin(ISCSI_HANDOFF_ATTR_CONNECTIONS)
+        .end();
+    auto s = decode_session(m.header());
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_TRUE(s->connections.empty());
+}
+
 TEST(DecodeSession, IgnoresAttributesAppendedByANewerModule) {
     KernelMessage m = full_session();
     m.u32(200, 1).u32(ISCSI_HANDOFF_ATTR_MAX + 1, 5);

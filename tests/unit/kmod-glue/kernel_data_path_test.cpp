@@ -40,6 +40,7 @@ TEST_F(WithoutModule, RefusesEveryCall) {
     expect_refused(path_->terminate_connection(1, 0).error());
     expect_refused(path_->terminate_session(1).error());
     expect_refused(path_->request_logout(1, 5).error());
+    expect_refused(path_->set_discovery_text("iqn.2003-01.org.example:t", 1, "").error());
 }
 
 TEST(DownReasonToString, NamesEveryReason) {

@@ -522,25 +522,50 @@ def serve_one(g, conn, args, tsih):
 
 
 def cmd_serve(g, args):
+    """One thread per connection: an initiator may keep its discovery session
+    open while it logs in elsewhere (iscsi-ls does)."""
+    import threading
     lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lst.bind((args.bind, args.port))
     lst.listen(16)
     print("READY port %d" % args.port, flush=True)
-    tsih = 1
-    served = 0
-    while args.count == 0 or served < args.count:
-        conn, _ = lst.accept()
+    lock = threading.Lock()	# the netlink socket and the TSIH counter
+    state = dict(tsih=1, served=0)
+
+    class LockedGenl:
+        def do(self, *a):
+            with lock:
+                return g.do(*a)
+
+    def one(conn):
+        with lock:
+            tsih = state["tsih"]
+            state["tsih"] += 1
         try:
-            if serve_one(g, conn, args, tsih) is not None:
-                served += 1
-                tsih += 1
+            if serve_one(LockedGenl(), conn, args, tsih) is not None:
+                with lock:
+                    state["served"] += 1
         except NetlinkError as e:
             print("HANDOFF refused: %s" % e, flush=True)
             conn.close()
-        except (ConnectionError, RuntimeError) as e:
+        except (ConnectionError, RuntimeError, OSError, KeyError) as e:
             print("login failed: %s" % e, flush=True)
             conn.close()
+
+    threads = []
+    while args.count == 0 or state["served"] < args.count:
+        lst.settimeout(1.0)
+        try:
+            conn, _ = lst.accept()
+        except socket.timeout:
+            continue
+        conn.settimeout(None)
+        t = threading.Thread(target=one, args=(conn,), daemon=True)
+        t.start()
+        threads.append(t)
+        if args.count:
+            t.join()	# counted runs stay sequential and deterministic
     lst.close()
     return 0
 
