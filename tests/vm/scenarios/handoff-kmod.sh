@@ -150,14 +150,17 @@ guest_main() {
     vm_step "the TPG removed under a live session (CONFIG_REMOVED)"
     vm_wait_for 30 sh -c "python3 $VM_IH_TOOL list | grep -q '^session'" || oi_login
     (dd if="/dev/$VM_DISK" of=/dev/null bs=1M count=64 iflag=direct status=none || true) &
+    local reader=$!
     sleep 1
     echo 0 > "$KM_TPG/enable"
     rm "$KM_TPG/lun/lun_0/km0"
     rmdir "$KM_TPG/lun/lun_0" "$KM_TPG"
     km_sessions_are 0 || vm_fail "sessions left after their TPG was removed"
-    wait || true
-    iscsiadm -m node -T "$VM_TARGET_IQN" -p 127.0.0.1:3260 --logout >/dev/null 2>&1 || true
+    vm_say "sessions closed with the TPG"
+    # Stop the responder first: open-iscsi would keep logging in (and being refused).
     km_serve_stop
+    iscsiadm -m node -T "$VM_TARGET_IQN" -p 127.0.0.1:3260 --logout >/dev/null 2>&1 || true
+    kill "$reader" 2>/dev/null || true
     rmdir "$VM_CONFIGFS/iscsi_handoff/$VM_TARGET_IQN"
     handoff_unload
 }
