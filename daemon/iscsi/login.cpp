@@ -550,10 +550,20 @@ struct LoginConnection::Impl {
                 }
                 tsih = admission.tsih;
             }
-        } else if (tsih == 0) {
-            // Discovery sessions never take a second connection, so any
-            // non-zero TSIH serves (s.11.13.3 requires one).
-            tsih = 1;
+        } else {
+            // A Discovery session is a session too: the target assigns it a
+            // TSIH unique within the portal group (s.11.13.3, s.4.4), so the
+            // registry records it and can show it, and frees the TSIH when
+            // the connection closes.
+            admission = policy.admit(identity, endpoints);
+            if (auto status = status_for(admission.verdict)) {
+                return refuse(request, *status, admission.reason.empty() ? "admission refused" : admission.reason);
+            }
+            if (admission.tsih == 0) {
+                policy.abandon(identity, admission);
+                return refuse(request, LoginStatus::TargetError, "the registry assigned TSIH 0");
+            }
+            tsih = admission.tsih;
         }
         identity.tsih = tsih;
         LoginResponseHeader header = response_header(request, LoginStatus::Success);

@@ -55,11 +55,29 @@ TEST(Discovery, login_enters_full_feature_phase_without_target_name) {
     ASSERT_EQ(step.outcome, LoginStep::Outcome::DiscoveryFullFeature) << step.log;
     auto r = only_response(step);
     EXPECT_EQ(r.login().status(), LoginStatus::Success);
-    EXPECT_NE(r.login().tsih(), 0);
     EXPECT_EQ(r.value("MaxBurstLength"), "Irrelevant");
     EXPECT_FALSE(r.has("TargetPortalGroupTag"));
     EXPECT_EQ(policy.target_access_calls, 0);
-    EXPECT_EQ(policy.admit_calls, 0);
+}
+
+TEST(Discovery, session_gets_the_tsih_the_registry_assigns) {
+    FixedPolicy policy = discovery_policy();
+    policy.admitted = {Admission::Verdict::NewSession, 42, {}};
+    LoginConnection login(policy, endpoints(), limits());
+    auto step = discovery_login(login);
+    ASSERT_EQ(step.outcome, LoginStep::Outcome::DiscoveryFullFeature) << step.log;
+    EXPECT_EQ(policy.admit_calls, 1);
+    EXPECT_EQ(only_response(step).login().tsih(), 42)
+        << "RFC 7143 s.11.13.3: every new session, Discovery included, gets the TSIH the target assigned";
+}
+
+TEST(Discovery, session_refused_when_the_registry_refuses) {
+    FixedPolicy policy = discovery_policy();
+    policy.admitted = {Admission::Verdict::TooManySessions, 0, "limit"};
+    LoginConnection login(policy, endpoints(), limits());
+    auto step = discovery_login(login);
+    EXPECT_NE(step.outcome, LoginStep::Outcome::DiscoveryFullFeature);
+    EXPECT_EQ(only_response(step).login().status(), LoginStatus::TooManyConnections);
 }
 
 TEST(Discovery, send_targets_all_lists_every_target_and_portal) {
