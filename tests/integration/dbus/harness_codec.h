@@ -1,6 +1,5 @@
-// A JSON encoding of the configuration model for the D-Bus test harness only.
-// The daemon uses config/'s loader and writer; this one exists so that the
-// D-Bus service can be tested on a real bus before and apart from the daemon.
+// The configuration files of the D-Bus test harness, encoded by config/ as
+// iscsi-targetd encodes them.
 #pragma once
 
 #include "control/config_store.h"

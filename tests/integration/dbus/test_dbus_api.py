@@ -619,10 +619,10 @@ class PackagingTest(unittest.TestCase):
 
     def test_man_page_renders_and_covers_every_noun(self):
         page = os.path.join(ARGS.packaging, "man", "iscsictl.8")
+        if shutil.which("man") is None:
+            self.skipTest("man is not installed")
         out = subprocess.run(["man", "--warnings", "-l", page], capture_output=True, text=True,
                              env=dict(os.environ, MANWIDTH="100", MAN_KEEP_FORMATTING=""))
-        if out.returncode != 0 and "not found" in out.stderr:
-            self.skipTest("man is not installed")
         self.assertEqual(out.stderr, "", "groff warnings")
         for noun in ("target", "tpg", "portal", "lun", "backstore", "acl", "auth", "session", "connection",
                      "config", "status", "EXIT STATUS"):
