@@ -386,21 +386,9 @@ static int ih_rx_scsi_cmd(struct ih_conn *conn, u8 *bhs, u32 ahs_len, u32 dlen)
 	cmd->iscsi_task_attr = ih_task_attr(h->flags);
 	cmd->dir = wr ? DMA_TO_DEVICE : (rd ? DMA_FROM_DEVICE : DMA_NONE);
 	memcpy(cmd->cdb_buf, h->cdb, 16);
-	if (ahs_len) {
-		ret = ih_parse_ahs(cmd, conn->ahs, ahs_len, &bidi);
-		if (ret || bidi || (rd && wr)) {
-			/* Bidirectional commands are not supported by this fabric. */
-			ih_cmd_free_unsubmitted(cmd);
-			ret = ih_discard(conn, dlen);
-			if (ret)
-				return ret;
-			ih_send_reject(conn, ISCSI_REASON_CMD_NOT_SUPPORTED, bhs, 0);
-			if (!immediate)
-				ih_take_cmdsn(conn, bhs, cmdsn);
-			return 0;
-		}
-	}
-	if (rd && wr) {
+	ret = ahs_len ? ih_parse_ahs(cmd, conn->ahs, ahs_len, &bidi) : 0;
+	if (ret || bidi || (rd && wr)) {
+		/* A bad AHS, or a bidirectional command: not supported by this fabric. */
 		ih_cmd_free_unsubmitted(cmd);
 		ret = ih_discard(conn, dlen);
 		if (ret)
