@@ -274,6 +274,10 @@ struct ih_cmd {
 	/* tx: a command is queued once, for its final response */
 	struct ih_tx_item	tx;
 	bool			window_released;	/* MaxCmdSN advanced for it */
+
+	/* task management */
+	bool			abort_unsubmitted;	/* ABORT TASK while waiting for CmdSN order */
+	struct list_head	abort_node;		/* ih_abort_scan's private list */
 };
 
 /* A prebuilt PDU queued for transmission (NOP-In, Reject, Logout Response, ...). */
@@ -282,6 +286,7 @@ struct ih_raw {
 	bool			advance_statsn;	/* StatSN/ExpCmdSN/MaxCmdSN are filled at send time */
 	u32			close_reason;	/* non-zero: close the connection once sent */
 	bool			close_session;	/* ... and every other connection of the session */
+	bool			close_target;	/* ... and every session of the same target (cold reset) */
 	u8			bhs[IH_BHS_LEN];
 	u32			data_len;
 	u8			data[];
@@ -341,6 +346,7 @@ void ih_sess_close(struct ih_sess *sess, u32 reason);
 void ih_sess_request_logout(struct ih_sess *sess, u32 deadline_s);
 void ih_close_tpg_sessions(struct ih_tpg *tpg, u32 reason);
 void ih_close_all_sessions(u32 reason);
+void ih_close_target_sessions(struct ih_tiqn *tiqn, u32 reason);
 u32 ih_sess_max_cmdsn(struct ih_sess *sess);
 u32 ih_sess_exp_cmdsn(struct ih_sess *sess);
 void ih_sess_cmd_done(struct ih_sess *sess);
@@ -375,6 +381,7 @@ void ih_queue_tm_rsp(struct se_cmd *se_cmd);
 void ih_aborted_task(struct se_cmd *se_cmd);
 struct ih_cmd *ih_cmd_lookup(struct ih_conn *conn, u32 itt);
 void ih_cmd_put(struct ih_cmd *cmd);
+void ih_abort_scan_stop(void);
 
 /* helpers */
 static inline bool ih_sn_lt(u32 a, u32 b)

@@ -60,6 +60,7 @@ static void __exit ih_exit(void)
 	 * dropping a TPG closes its sessions, so normally none is left here.
 	 */
 	ih_close_all_sessions(ISCSI_HANDOFF_REASON_MODULE_UNLOAD);
+	ih_abort_scan_stop();
 	target_unregister_template(&ih_fabric_ops);
 	destroy_workqueue(ih_wq);
 	kmem_cache_destroy(ih_cmd_cache);

@@ -180,7 +180,10 @@ static void ih_drain_ooo(struct ih_sess *sess)
 			return;
 		list_del_init(&cmd->ooo_node);
 		ih_advance_exp_cmdsn(sess);
-		ih_cmd_submit(cmd);
+		if (cmd->abort_unsubmitted)
+			ih_cmd_free_unsubmitted(cmd);	/* aborted before its turn */
+		else
+			ih_cmd_submit(cmd);
 	}
 }
 
@@ -552,21 +555,48 @@ static int ih_rx_data_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
 
 /* --------------------------------------------------------- Task Management */
 
-static void ih_tmf_reply(struct ih_conn *conn, const u8 *bhs, u8 response)
+static struct ih_raw *ih_tmf_reply(struct ih_conn *conn, const u8 *bhs, u8 response,
+				   bool queue)
 {
 	const struct iscsi_tm *h = (const struct iscsi_tm *)bhs;
 	struct iscsi_tm_rsp *rsp;
 	struct ih_raw *raw = ih_raw_alloc(0, GFP_KERNEL);
 
 	if (!raw)
-		return;
+		return NULL;
 	rsp = (struct iscsi_tm_rsp *)raw->bhs;
 	rsp->opcode = ISCSI_OP_SCSI_TMFUNC_RSP;
 	rsp->flags = ISCSI_FLAG_CMD_FINAL;
 	rsp->response = response;
 	rsp->itt = h->itt;
 	raw->advance_statsn = true;
-	ih_tx_queue_raw(conn, raw);
+	if (queue)
+		ih_tx_queue_raw(conn, raw);
+	return raw;
+}
+
+/*
+ * ABORT TASK of a command of this connection that is still held back for
+ * CmdSN order: target core has never seen it, so the fabric aborts it. It
+ * stays in the queue to keep its CmdSN (the window must still advance past
+ * it) and is freed instead of submitted when its turn comes.
+ */
+static bool ih_abort_held_cmd(struct ih_conn *conn, u32 ref_itt)
+{
+	struct ih_sess *sess = conn->sess;
+	struct ih_cmd *cmd;
+	bool found = false;
+
+	mutex_lock(&sess->cmdsn_mutex);
+	list_for_each_entry(cmd, &sess->ooo_list, ooo_node) {
+		if (cmd->conn == conn && cmd->itt == ref_itt && !cmd->abort_unsubmitted) {
+			cmd->abort_unsubmitted = true;
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&sess->cmdsn_mutex);
+	return found;
 }
 
 static int ih_rx_tmf(struct ih_conn *conn, u8 *bhs, u32 dlen)
@@ -588,11 +618,34 @@ static int ih_rx_tmf(struct ih_conn *conn, u8 *bhs, u32 dlen)
 
 	if (func == ISCSI_TM_FUNC_TASK_REASSIGN) {
 		/* s.11.6.1: allegiance reassignment needs ERL 2. */
-		ih_tmf_reply(conn, bhs, ISCSI_TMF_RSP_NO_FAILOVER);
+		ih_tmf_reply(conn, bhs, ISCSI_TMF_RSP_NO_FAILOVER, true);
 		return 0;
 	}
 	if (func < ISCSI_TM_FUNC_ABORT_TASK || func > ISCSI_TM_FUNC_TARGET_COLD_RESET) {
-		ih_tmf_reply(conn, bhs, ISCSI_TMF_RSP_REJECTED);
+		ih_tmf_reply(conn, bhs, ISCSI_TMF_RSP_REJECTED, true);
+		return 0;
+	}
+	if (func == ISCSI_TM_FUNC_ABORT_TASK &&
+	    ih_abort_held_cmd(conn, be32_to_cpu((__force __be32)h->rtt))) {
+		ih_tmf_reply(conn, bhs, ISCSI_TMF_RSP_COMPLETE, true);
+		return 0;
+	}
+	if (func == ISCSI_TM_FUNC_TARGET_COLD_RESET) {
+		/*
+		 * s.11.5.1: the target answers, then closes every TCP connection
+		 * of every initiator (all sessions of this target end). Ending
+		 * the sessions aborts their tasks through target core.
+		 */
+		struct ih_raw *raw = ih_tmf_reply(conn, bhs, ISCSI_TMF_RSP_COMPLETE, false);
+
+		if (!raw) {
+			ih_close_target_sessions(conn->sess->tpg->tiqn,
+						 ISCSI_HANDOFF_REASON_TARGET_COLD_RESET);
+			return -ESHUTDOWN;
+		}
+		raw->close_reason = ISCSI_HANDOFF_REASON_TARGET_COLD_RESET;
+		raw->close_target = true;
+		ih_tx_queue_raw(conn, raw);
 		return 0;
 	}
 

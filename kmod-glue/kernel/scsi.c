@@ -40,6 +40,7 @@ struct ih_cmd *ih_cmd_alloc(struct ih_conn *conn)
 	spin_lock_init(&cmd->lock);
 	INIT_LIST_HEAD(&cmd->ooo_node);
 	INIT_LIST_HEAD(&cmd->tx.node);
+	INIT_LIST_HEAD(&cmd->abort_node);
 	cmd->cdb = cmd->cdb_buf;
 	cmd->conn = conn;
 	ih_conn_get(conn);
@@ -250,19 +251,101 @@ void ih_cmd_submit(struct ih_cmd *cmd)
 	target_submit(se_cmd);
 }
 
+/* ------------------------------------------- aborts of writes waiting for data */
+
+/*
+ * Target core aborts a task (ABORT TASK, LUN RESET, ...) by marking it
+ * CMD_T_ABORTED and then waiting until the fabric hands it back. A WRITE
+ * waiting for Data-Out is with the fabric: nothing would hand it back if the
+ * initiator, as RFC 7143 s.11.5.1 allows for ABORT TASK (and open-iscsi does),
+ * sends no more data for it, and the TMF would never be answered. So while a
+ * task management function from this fabric is in target core, every write
+ * waiting for data is checked for CMD_T_ABORTED and, once marked, passed to
+ * target_execute_cmd(), which sees the mark and finishes the task as aborted
+ * (no status for the issuing session; TASK ABORTED for others when TAS is
+ * set). Data-Out still arriving for it is received and dropped; its R2Ts stay
+ * valid until the task is gone, so an initiator that completes them is not
+ * treated as a protocol error.
+ */
+static atomic_t ih_tmr_inflight = ATOMIC_INIT(0);
+static void ih_abort_scan(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ih_abort_scan_work, ih_abort_scan);
+
+static bool ih_cmd_waits_for_data(struct ih_cmd *cmd)
+{
+	return !cmd->is_tmr && cmd->dir == DMA_TO_DEVICE && cmd->submitted &&
+	       READ_ONCE(cmd->wp_called) && !READ_ONCE(cmd->executed) &&
+	       !READ_ONCE(cmd->released);
+}
+
+static void ih_finish_aborted_write(struct ih_cmd *cmd)
+{
+	bool claim;
+
+	spin_lock_bh(&cmd->lock);
+	claim = cmd->wp_called && !cmd->executed && !cmd->released;
+	if (claim)
+		cmd->executed = true;
+	spin_unlock_bh(&cmd->lock);
+	if (claim)
+		target_execute_cmd(&cmd->se_cmd);	/* CMD_T_ABORTED: not executed */
+}
+
+static void ih_abort_scan(struct work_struct *work)
+{
+	struct ih_cmd *cmd, *tmp;
+	struct ih_sess *sess;
+	struct ih_conn *conn;
+	unsigned long index;
+	LIST_HEAD(found);
+
+	mutex_lock(&ih_lock);
+	list_for_each_entry(sess, &ih_sess_list, node) {
+		list_for_each_entry(conn, &sess->conns, sess_node) {
+			xa_lock_bh(&conn->cmds);
+			xa_for_each(&conn->cmds, index, cmd) {
+				if (ih_cmd_waits_for_data(cmd) &&
+				    (READ_ONCE(cmd->se_cmd.transport_state) & CMD_T_ABORTED) &&
+				    list_empty(&cmd->abort_node) &&
+				    refcount_inc_not_zero(&cmd->ref))
+					list_add_tail(&cmd->abort_node, &found);
+			}
+			xa_unlock_bh(&conn->cmds);
+		}
+	}
+	mutex_unlock(&ih_lock);
+	list_for_each_entry_safe(cmd, tmp, &found, abort_node) {
+		list_del_init(&cmd->abort_node);
+		ih_finish_aborted_write(cmd);
+		ih_cmd_put(cmd);
+	}
+	if (atomic_read(&ih_tmr_inflight))
+		schedule_delayed_work(&ih_abort_scan_work, msecs_to_jiffies(10));
+}
+
+/* Module exit: every session is gone, so no TMF is in flight any more. */
+void ih_abort_scan_stop(void)
+{
+	cancel_delayed_work_sync(&ih_abort_scan_work);
+}
+
 void ih_cmd_submit_tmr(struct ih_cmd *cmd)
 {
 	struct ih_conn *conn = cmd->conn;
 	struct ih_raw *raw;
 	int ret;
 
+	atomic_inc(&ih_tmr_inflight);
+	cmd->submitted = true;
 	ret = target_submit_tmr(&cmd->se_cmd, conn->sess->se_sess, cmd->sense,
 				cmd->unpacked_lun, cmd, cmd->tmr_func, GFP_KERNEL,
 				cmd->ref_itt, TARGET_SCF_ACK_KREF);
 	if (!ret) {
-		cmd->submitted = true;
+		schedule_delayed_work(&ih_abort_scan_work, 1);
 		return;
 	}
+	cmd->submitted = false;
+	atomic_dec(&ih_tmr_inflight);
 	/* Not accepted by target core: answer "function rejected" ourselves. */
 	raw = ih_raw_alloc(0, GFP_KERNEL);
 	if (raw) {
@@ -457,6 +540,8 @@ void ih_release_cmd(struct se_cmd *se_cmd)
 		atomic_dec(&conn->stats.in_flight);
 		atomic_dec(&conn->sess->stats.in_flight);
 	}
+	if (cmd->submitted && cmd->is_tmr)
+		atomic_dec(&ih_tmr_inflight);
 	ih_cmd_put(cmd);
 }
 

@@ -251,6 +251,30 @@ void ih_close_all_sessions(u32 reason)
 	flush_workqueue(ih_wq);
 }
 
+/*
+ * RFC 7143 s.11.5.1: after a TARGET COLD RESET the target closes every TCP
+ * connection of every initiator of that target. Called from a tx thread once
+ * the TMF Response left, so it only starts the closes (no flush).
+ */
+void ih_close_target_sessions(struct ih_tiqn *tiqn, u32 reason)
+{
+	struct ih_sess *sess;
+
+	mutex_lock(&ih_lock);
+	list_for_each_entry(sess, &ih_sess_list, node) {
+		struct ih_conn *conn;
+
+		if (!sess->tpg || sess->tpg->tiqn != tiqn)
+			continue;
+		if (!sess->down_reason)
+			sess->down_reason = reason;
+		sess->state = ISCSI_HANDOFF_SESSION_STATE_CLOSING;
+		list_for_each_entry(conn, &sess->conns, sess_node)
+			ih_conn_close(conn, reason);
+	}
+	mutex_unlock(&ih_lock);
+}
+
 /* ------------------------------------------------------------------ logout */
 
 static void ih_logout_timeout(struct work_struct *work)

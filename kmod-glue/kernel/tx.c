@@ -391,6 +391,7 @@ static int ih_tx_one(struct ih_conn *conn, struct ih_tx_item *item)
 		struct ih_raw *raw = container_of(item, struct ih_raw, tx);
 		u32 close_reason = raw->close_reason;
 		bool close_session = raw->close_session;
+		bool close_target = raw->close_target;
 
 		/* An R2T carries the next StatSN without consuming it (s.11.8). */
 		ih_fill_sn(conn, raw->bhs, raw->advance_statsn);
@@ -398,7 +399,9 @@ static int ih_tx_one(struct ih_conn *conn, struct ih_tx_item *item)
 		kfree(raw);
 		if (close_reason) {
 			/* e.g. Logout Response sent: the connection ends (s.11.14). */
-			if (close_session)
+			if (close_target)
+				ih_close_target_sessions(conn->sess->tpg->tiqn, close_reason);
+			else if (close_session)
 				ih_sess_close(conn->sess, close_reason);
 			else
 				ih_conn_close(conn, close_reason);

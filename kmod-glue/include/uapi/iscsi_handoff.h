@@ -221,6 +221,7 @@ enum iscsi_handoff_down_reason {
 	ISCSI_HANDOFF_REASON_REINSTATED = 8,		/* replaced by a new login with the same ISID/CID */
 	ISCSI_HANDOFF_REASON_MODULE_UNLOAD = 9,
 	ISCSI_HANDOFF_REASON_CONFIG_REMOVED = 10,	/* its target or TPG left configfs */
+	ISCSI_HANDOFF_REASON_TARGET_COLD_RESET = 11,	/* a TARGET COLD RESET TMF (RFC 7143 s.11.5.1) */
 };
 
 #endif /* _UAPI_ISCSI_HANDOFF_H */

@@ -7,6 +7,8 @@
 #    InitialR2T=No/ImmediateData=No, MaxOutstandingR2T=4 with tiny bursts;
 #  - iscsi-test-cu's iSCSI CmdSN, residual and TMF tests in the guest;
 #  - tools/ih_fault.py: malformed PDUs after login get the RFC's answer;
+#  - tools/ih_tmf.py: every Task Management Function's response, aborted tasks
+#    stay silent, the session works afterwards; TARGET COLD RESET drops all;
 #  - lifecycle: SESSION_TERMINATE (open-iscsi logs back in), SESSION_LOGOUT
 #    (Async Message), the TPG removed under a live session (CONFIG_REMOVED),
 #    an empty session list and rmmod.
@@ -127,6 +129,10 @@ guest_main() {
     vm_step "malformed PDUs after login (tools/ih_fault.py)"
     python3 "$VM_SRC/tools/ih_fault.py" --target "$VM_TARGET_IQN"
     vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after the malformed-PDU cases"
+
+    vm_step "task management functions (tools/ih_tmf.py)"
+    python3 "$VM_SRC/tools/ih_tmf.py" --target "$VM_TARGET_IQN"
+    vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after the TMF cases"
 
     # The host-side libiscsi checks (iscsi-ls -s, iscsi-perf x 8) belong to
     # vm-handoff-e2e with the real daemon: through this responder, iscsi-ls
