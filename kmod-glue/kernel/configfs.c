@@ -126,6 +126,8 @@ static struct se_portal_group *ih_make_tpg(struct se_wwn *wwn, const char *name)
 	tpg->demo_mode_write_protect = 1;
 	tpg->cache_dynamic_acls = 0;
 	tpg->default_cmdsn_depth = IH_DEFAULT_DEPTH;
+	tpg->nopin_interval = IH_NOPIN_DEFAULT_INTERVAL;
+	tpg->nopin_timeout = IH_NOPIN_DEFAULT_TIMEOUT;
 	INIT_LIST_HEAD(&tpg->node);
 
 	ret = core_tpg_register(wwn, &tpg->se_tpg, SCSI_PROTOCOL_ISCSI);
@@ -209,6 +211,8 @@ IH_TPG_ATTR(prod_mode_write_protect, 0, 1);
 IH_TPG_ATTR(cache_dynamic_acls, 0, 1);
 IH_TPG_ATTR(default_cmdsn_depth, 1, IH_MAX_QUEUE_DEPTH);
 IH_TPG_ATTR(demo_mode_discovery, 0, 1);
+IH_TPG_ATTR(nopin_interval, 0, IH_NOPIN_MAX);	/* NOP-In pings, nop.c */
+IH_TPG_ATTR(nopin_timeout, 0, IH_NOPIN_MAX);
 
 static struct configfs_attribute *ih_tpg_attrib_attrs[] = {
 	&ih_tpg_attrib_attr_generate_node_acls,
@@ -217,6 +221,8 @@ static struct configfs_attribute *ih_tpg_attrib_attrs[] = {
 	&ih_tpg_attrib_attr_cache_dynamic_acls,
 	&ih_tpg_attrib_attr_default_cmdsn_depth,
 	&ih_tpg_attrib_attr_demo_mode_discovery,
+	&ih_tpg_attrib_attr_nopin_interval,
+	&ih_tpg_attrib_attr_nopin_timeout,
 	NULL,
 };
 

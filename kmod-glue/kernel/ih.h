@@ -68,6 +68,8 @@ struct ih_tpg {
 	u32			cache_dynamic_acls;
 	u32			default_cmdsn_depth;
 	u32			demo_mode_discovery;
+	u32			nopin_interval;	/* s; 0: no NOP-In pings (RFC 7143 s.11.19) */
+	u32			nopin_timeout;	/* s; 0: an unanswered ping never drops */
 	/* SendTargets answer stored by SET_DISCOVERY_TEXT, under ih_lock */
 	u8			*discovery_text;
 	u32			discovery_len;
@@ -193,6 +195,14 @@ struct ih_conn {
 
 	struct work_struct	close_work;
 	struct ih_stats		stats;
+
+	/* NOP-In pings (nop.c) */
+	struct delayed_work	nop_work;
+	unsigned long		last_rx;	/* jiffies of the last BHS received */
+	spinlock_t		nop_lock;
+	bool			nop_outstanding;
+	u32			nop_ttt;	/* TTT of the outstanding ping */
+	unsigned long		nop_sent;	/* jiffies it was queued */
 
 	/* rx scratch: one PDU at a time */
 	u8			bhs[IH_BHS_LEN];
@@ -351,6 +361,16 @@ u32 ih_sess_max_cmdsn(struct ih_sess *sess);
 u32 ih_sess_exp_cmdsn(struct ih_sess *sess);
 void ih_sess_cmd_done(struct ih_sess *sess);
 void ih_cmd_release_window(struct ih_cmd *cmd);
+
+/* nop.c */
+#define IH_NOPIN_DEFAULT_INTERVAL	15
+#define IH_NOPIN_DEFAULT_TIMEOUT	30
+#define IH_NOPIN_MAX			3600
+void ih_nop_init(struct ih_conn *conn);
+void ih_nop_start(struct ih_conn *conn);
+void ih_nop_stop(struct ih_conn *conn);
+void ih_nop_rx(struct ih_conn *conn);
+bool ih_nop_answered(struct ih_conn *conn, u32 ttt);
 
 /* rx.c */
 int ih_rx_thread(void *arg);

@@ -266,7 +266,12 @@ static int ih_rx_nop_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
 	}
 	if (!ih_take_cmdsn(conn, bhs, be32_to_cpu(h->cmdsn)))
 		return 0;
-	/* ITT 0xffffffff: an answer to our ping or a one-way ping; no reply (s.11.18). */
+	/* A valid TTT answers our NOP-In ping (s.11.18); it is never replied to. */
+	if (h->ttt != cpu_to_be32(ISCSI_RESERVED_TAG)) {
+		ih_nop_answered(conn, be32_to_cpu(h->ttt));
+		return 0;
+	}
+	/* ITT 0xffffffff: a one-way ping; no reply (s.11.18). */
 	if (h->itt == RESERVED_ITT)
 		return 0;
 	raw = ih_raw_alloc(dlen, GFP_KERNEL);
@@ -742,6 +747,7 @@ static int ih_rx_pdu(struct ih_conn *conn)
 	ret = ih_recv(conn, bhs, IH_BHS_LEN);
 	if (ret)
 		return ret;
+	ih_nop_rx(conn);
 	if (!conn->first_pdu_seen) {
 		WRITE_ONCE(conn->first_pdu_seen, true);
 		wake_up(&conn->tx_wait);

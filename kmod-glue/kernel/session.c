@@ -149,6 +149,7 @@ static void ih_conn_close_work(struct work_struct *work)
 	bool last = false;
 
 	atomic_set(&conn->state, IH_CONN_CLOSING);
+	ih_nop_stop(conn);
 	kernel_sock_shutdown(conn->sock, SHUT_RDWR);
 
 	if (conn->rx_thread) {
@@ -354,6 +355,7 @@ static struct ih_conn *ih_conn_alloc(struct ih_sess *sess,
 	init_waitqueue_head(&conn->cmds_wq);
 	atomic_set(&conn->state, IH_CONN_RUNNING);
 	INIT_WORK(&conn->close_work, ih_conn_close_work);
+	ih_nop_init(conn);
 	return conn;
 }
 
@@ -565,6 +567,7 @@ int ih_handoff(const struct ih_handoff_req *req, struct netlink_ext_ack *extack,
 	*conn_handle = conn->handle;
 	wake_up_process(conn->tx_thread);
 	wake_up_process(conn->rx_thread);
+	ih_nop_start(conn);
 	mutex_unlock(&ih_lock);
 
 	ih_conn_log(info, conn, "handed off (%s session, depth %u, CmdSN %u, StatSN %u)\n",

@@ -9,6 +9,8 @@
 #  - tools/ih_fault.py: malformed PDUs after login get the RFC's answer;
 #  - tools/ih_tmf.py: every Task Management Function's response, aborted tasks
 #    stay silent, the session works afterwards; TARGET COLD RESET drops all;
+#  - tools/ih_nop.py: NOP-In pings after NopInInterval idle, a silent client
+#    dropped after NopInTimeout, an answering one kept, interval 0 = no pings;
 #  - lifecycle: SESSION_TERMINATE (open-iscsi logs back in), SESSION_LOGOUT
 #    (Async Message), the TPG removed under a live session (CONFIG_REMOVED),
 #    an empty session list and rmmod.
@@ -133,6 +135,11 @@ guest_main() {
     vm_step "task management functions (tools/ih_tmf.py)"
     python3 "$VM_SRC/tools/ih_tmf.py" --target "$VM_TARGET_IQN"
     vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after the TMF cases"
+
+    vm_step "NOP-In pings and their timeout (tools/ih_nop.py)"
+    python3 "$VM_SRC/tools/ih_nop.py" --target "$VM_TARGET_IQN" --attrib "$KM_TPG/attrib"
+    dmesg | grep -q "connection closed (reason 6)" || vm_fail "no connection closed with reason NOP_TIMEOUT (6)"
+    vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after the NOP-In cases"
 
     # The host-side libiscsi checks (iscsi-ls -s, iscsi-perf x 8) belong to
     # vm-handoff-e2e with the real daemon: through this responder, iscsi-ls
