@@ -196,6 +196,13 @@ struct ih_conn {
 	struct work_struct	close_work;
 	struct ih_stats		stats;
 
+	/* Text Response pieces still to send (text.c); rx thread only */
+	u8			*text_rsp;
+	u32			text_len;
+	u32			text_off;
+	u32			text_itt;
+	u32			text_ttt;
+
 	/* NOP-In pings (nop.c) */
 	struct delayed_work	nop_work;
 	unsigned long		last_rx;	/* jiffies of the last BHS received */
@@ -371,6 +378,10 @@ void ih_nop_start(struct ih_conn *conn);
 void ih_nop_stop(struct ih_conn *conn);
 void ih_nop_rx(struct ih_conn *conn);
 bool ih_nop_answered(struct ih_conn *conn, u32 ttt);
+
+/* text.c */
+int ih_text_request(struct ih_conn *conn, const u8 *bhs, const u8 *data, u32 dlen);
+void ih_text_reset(struct ih_conn *conn);
 
 /* rx.c */
 int ih_rx_thread(void *arg);

@@ -734,6 +734,26 @@ static int ih_rx_logout(struct ih_conn *conn, u8 *bhs, u32 dlen)
 	return 0;
 }
 
+/* -------------------------------------------------------------------- Text */
+
+static int ih_rx_text(struct ih_conn *conn, u8 *bhs, u32 dlen)
+{
+	struct iscsi_text *h = (struct iscsi_text *)bhs;
+	bool digest_ok;
+	int ret;
+
+	ret = ih_recv_data_buf(conn, dlen, &digest_ok);
+	if (ret)
+		return ret;
+	if (!digest_ok) {
+		ih_digest_error(conn, bhs);
+		return -EPROTO;
+	}
+	if (!ih_take_cmdsn(conn, bhs, be32_to_cpu(h->cmdsn)))
+		return 0;
+	return ih_text_request(conn, bhs, conn->rx_buf, dlen);
+}
+
 /* ------------------------------------------------------------------- thread */
 
 static int ih_rx_pdu(struct ih_conn *conn)
@@ -815,17 +835,16 @@ static int ih_rx_pdu(struct ih_conn *conn)
 			       ISCSI_HANDOFF_REASON_PROTOCOL_ERROR);
 		return -EPROTO;
 	case ISCSI_OP_TEXT:
+		return ih_rx_text(conn, bhs, dlen);
 	case ISCSI_OP_SNACK:
 	default:
 		/*
-		 * Text in the Full Feature Phase and SNACK (ERL > 0 only) are not
-		 * implemented; unknown opcodes are rejected as s.11.17.1 says.
+		 * SNACK (ERL > 0 only) is not implemented; unknown opcodes are
+		 * rejected as s.11.17.1 says.
 		 */
 		ret = ih_discard(conn, dlen);
 		if (ret)
 			return ret;
-		if ((op == ISCSI_OP_TEXT) && !(bhs[0] & ISCSI_OP_IMMEDIATE))
-			ih_take_cmdsn(conn, bhs, be32_to_cpu(((struct iscsi_text *)bhs)->cmdsn));
 		ih_send_reject(conn, ISCSI_REASON_CMD_NOT_SUPPORTED, bhs, 0);
 		return 0;
 	}

@@ -62,6 +62,7 @@ static void ih_conn_release(struct kref *ref)
 	if (conn->file)
 		fput(conn->file);
 	kvfree(conn->rx_buf);
+	kfree(conn->text_rsp);
 	xa_destroy(&conn->cmds);
 	ih_sess_put(conn->sess);
 	kfree(conn);

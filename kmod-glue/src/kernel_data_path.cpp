@@ -10,6 +10,7 @@
 #include <netlink/netlink.h>
 
 #include "configfs_manager.h"
+#include "discovery_text.h"
 #include "log/log.h"
 #include "handoff_codec.h"
 #include "netlink.h"
@@ -58,7 +59,20 @@ public:
         if (auto ok = ensure(); !ok) {
             return ok;
         }
-        return configfs_.apply(config);
+        if (auto applied = configfs_.apply(config); !applied) {
+            return applied;
+        }
+        // Every portal group exists in configfs now: give each the SendTargets
+        // answer for Text Requests in the Full Feature Phase (RFC 7143 s.11.10).
+        for (const auto& target : config.targets) {
+            const std::string text = discovery_text(config, target);
+            for (const auto& group : target.portal_groups) {
+                if (auto stored = set_discovery_text(target.name, group.tpgt, text); !stored) {
+                    return stored;
+                }
+            }
+        }
+        return {};
     }
 
     Result<HandoffResult> handoff(const HandoffRequest& request) override {

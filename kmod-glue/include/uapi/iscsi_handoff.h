@@ -77,7 +77,10 @@ enum iscsi_handoff_cmd {
 	 * answer the daemon computed for this portal group, so that a Text
 	 * Request in the Full Feature Phase (RFC 7143 s.11.10) can be answered
 	 * in the kernel. The text is the key=value\0 sequence as sent on the
-	 * wire; empty clears it.
+	 * wire; empty clears it. "TargetAddress=*:port,tpgt" names a wildcard
+	 * portal: the kernel puts the address the connection reached in place
+	 * of the "*". A Normal session is only told about its own target
+	 * (RFC 7143 Appendix C), so the text holds that target only.
 	 */
 	ISCSI_HANDOFF_CMD_SET_DISCOVERY_TEXT,
 

@@ -11,6 +11,8 @@
 #    stay silent, the session works afterwards; TARGET COLD RESET drops all;
 #  - tools/ih_nop.py: NOP-In pings after NopInInterval idle, a silent client
 #    dropped after NopInTimeout, an answering one kept, interval 0 = no pings;
+#  - tools/ih_text.py: SendTargets in the Full Feature Phase from the text
+#    stored with SET_DISCOVERY_TEXT, continuation, NotUnderstood, Rejects;
 #  - lifecycle: SESSION_TERMINATE (open-iscsi logs back in), SESSION_LOGOUT
 #    (Async Message), the TPG removed under a live session (CONFIG_REMOVED),
 #    an empty session list and rmmod.
@@ -140,6 +142,10 @@ guest_main() {
     python3 "$VM_SRC/tools/ih_nop.py" --target "$VM_TARGET_IQN" --attrib "$KM_TPG/attrib"
     dmesg | grep -q "connection closed (reason 6)" || vm_fail "no connection closed with reason NOP_TIMEOUT (6)"
     vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after the NOP-In cases"
+
+    vm_step "Text Requests in the Full Feature Phase (tools/ih_text.py)"
+    python3 "$VM_SRC/tools/ih_text.py" --target "$VM_TARGET_IQN"
+    vm_wait_for 10 km_sessions_are 0 || vm_fail "sessions left after the Text cases"
 
     # The host-side libiscsi checks (iscsi-ls -s, iscsi-perf x 8) belong to
     # vm-handoff-e2e with the real daemon: through this responder, iscsi-ls

@@ -34,7 +34,7 @@ import sys
 # ---- the uapi contract (kmod-glue/include/uapi/iscsi_handoff.h) ----------
 GENL_NAME = b"ISCSI_HANDOFF"
 CMD = dict(HANDOFF=1, SESSION_LIST=2, CONN_TERMINATE=3, SESSION_TERMINATE=4,
-           SESSION_LOGOUT=5, GET_LIMITS=6, GET_VERSION=7)
+           SESSION_LOGOUT=5, GET_LIMITS=6, GET_VERSION=7, SET_DISCOVERY_TEXT=10)
 A = dict(FD=1, TARGET_NAME=2, TPGT=3, INITIATOR_NAME=4, INITIATOR_ALIAS=5, ISID=6,
          TSIH=7, CID=8, SESSION_TYPE=9, PEER_ADDR=10, LOCAL_ADDR=11, CMDSN=12,
          STATSN=13, EXP_STATSN=14, NEGOTIATED=15, CHAP_USER=16, SESSION_HANDLE=17,
@@ -42,7 +42,7 @@ A = dict(FD=1, TARGET_NAME=2, TPGT=3, INITIATOR_NAME=4, INITIATOR_ALIAS=5, ISID=
          EXP_CMDSN=22, MAX_CMDSN=23, STATS=24, CONNECTIONS=25, CONNECTION=26,
          VERSION_MAJOR=27, VERSION_MINOR=28, VERSION_STRING=29,
          LIMIT_MAX_SESSIONS=30, LIMIT_MAX_CONNECTIONS=31, LIMIT_MAX_DSL=32,
-         LIMIT_MAX_BURST=33, LIMIT_QUEUE_DEPTH=34, START_TIME=35)
+         LIMIT_MAX_BURST=33, LIMIT_QUEUE_DEPTH=34, START_TIME=35, DISCOVERY_TEXT=36)
 P = dict(HEADER_DIGEST=1, DATA_DIGEST=2, MAX_RECV_DSL=3, MAX_XMIT_DSL=4,
          MAX_BURST_LENGTH=5, FIRST_BURST_LENGTH=6, INITIAL_R2T=7, IMMEDIATE_DATA=8,
          MAX_OUTSTANDING_R2T=9, DATA_PDU_IN_ORDER=10, DATA_SEQUENCE_IN_ORDER=11,
@@ -322,6 +322,14 @@ def cmd_terminate(g, args):
     return 0
 
 
+def cmd_discovery_text(g, args):
+    """SET_DISCOVERY_TEXT: key=value pairs given one per argument, NUL-separated on the wire."""
+    text = b"".join(kv.encode() + b"\0" for kv in args.pairs)
+    g.do(CMD["SET_DISCOVERY_TEXT"], string(A["TARGET_NAME"], args.target) + u16(A["TPGT"], args.tpgt) +
+         nla(A["DISCOVERY_TEXT"], text))
+    return 0
+
+
 def cmd_logout(g, args):
     g.do(CMD["SESSION_LOGOUT"], u64(A["SESSION_HANDLE"], args.handle) +
          u32(A["LOGOUT_DEADLINE"], args.deadline))
@@ -594,6 +602,10 @@ def main():
     p.add_argument("--max-burst", type=int, default=262144)
     p.add_argument("--max-r2t", type=int, default=1)
     p.add_argument("--verbose", action="store_true")
+    p = sub.add_parser("discovery-text")
+    p.add_argument("--target", required=True)
+    p.add_argument("--tpgt", type=int, default=1)
+    p.add_argument("pairs", nargs="*", help="key=value, e.g. TargetName=iqn... TargetAddress=*:3260,1")
     p = sub.add_parser("terminate")
     p.add_argument("--handle", type=int, required=True)
     p = sub.add_parser("logout")
@@ -602,7 +614,7 @@ def main():
     args = ap.parse_args()
     g = Genl()
     try:
-        return globals()["cmd_" + args.cmd](g, args)
+        return globals()["cmd_" + args.cmd.replace("-", "_")](g, args)
     except NetlinkError as e:
         print("error: %s" % e)
         return 1
