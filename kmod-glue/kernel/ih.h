@@ -294,6 +294,11 @@ struct ih_cmd {
 
 	/* task management */
 	bool			abort_unsubmitted;	/* ABORT TASK while waiting for CmdSN order */
+	/*
+	 * A Data-Out arrived out of DataSN order: the task ends in CHECK
+	 * CONDITION ("protocol service CRC error") once its data has all come.
+	 */
+	bool			data_failed;
 	struct list_head	abort_node;		/* ih_abort_scan's private list */
 };
 

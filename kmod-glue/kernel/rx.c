@@ -6,8 +6,9 @@
  * negotiated limits before anything is read into memory.
  *
  * ErrorRecoveryLevel 0 only: an error the RFC cannot recover within a
- * connection at ERL 0 (digest errors, broken Data-Out sequences) is answered
- * with a Reject where one is defined and then the connection is closed.
+ * connection at ERL 0 (digest errors, Data-Out outside its R2T) is answered
+ * with a Reject where one is defined and then the connection is closed. A
+ * Data-Out out of DataSN order ends only its task (ih_rx_data_out_failed).
  */
 #include <linux/kthread.h>
 #include <linux/slab.h>
@@ -459,6 +460,59 @@ static int ih_rx_scsi_cmd(struct ih_conn *conn, u8 *bhs, u32 ahs_len, u32 dlen)
 
 /* ----------------------------------------------------------------- Data-Out */
 
+/*
+ * A Data-Out whose DataSN is not the next one means an earlier PDU of the
+ * sequence was lost to a digest error the target never saw (RFC 7143,
+ * "Sequence Errors"), and is handled as that digest error: at ERL 0 there is
+ * no recovery R2T, so the target takes option b) of "Digest Errors" and ends
+ * the task with CHECK CONDITION, "protocol service CRC error" (s.11.4.7.2),
+ * after the rest of the task's data has come (every outstanding burst ended by
+ * the F bit). The connection and every other task go on. The payload is
+ * discarded; this PDU and any later one of the task only count towards the
+ * end of their burst. ih_write_data_progress() sends no further R2T and fails
+ * the task once nothing is outstanding. Called with a reference on cmd, which
+ * it drops.
+ */
+static int ih_rx_data_out_failed(struct ih_conn *conn, struct ih_cmd *cmd,
+				 struct ih_r2t *r2t, u32 offset, u32 dlen,
+				 bool final)
+{
+	bool first;
+	int ret;
+
+	ret = ih_discard(conn, dlen);
+	if (ret) {
+		ih_cmd_put(cmd);
+		return ret;
+	}
+	spin_lock_bh(&cmd->lock);
+	first = !cmd->data_failed;
+	cmd->data_failed = true;
+	if (!r2t) {
+		cmd->unsol_received += dlen;
+		cmd->unsol_next_datasn++;
+		cmd->unsol_next_offset = offset + dlen;
+		if (final || cmd->unsol_received >= cmd->unsol_limit)
+			cmd->unsol_done = true;
+	} else {
+		r2t->received += dlen;
+		r2t->next_datasn++;
+		r2t->next_offset = offset + dlen;
+		if (final || r2t->received >= r2t->length)
+			r2t->active = false;
+	}
+	spin_unlock_bh(&cmd->lock);
+	if (first) {
+		ih_count_error(conn);
+		ih_conn_log(warn_ratelimited, conn,
+			    "Data-Out out of DataSN order for ITT 0x%08x: the task ends in CHECK CONDITION\n",
+			cmd->itt);
+	}
+	ih_write_data_progress(cmd);
+	ih_cmd_put(cmd);
+	return 0;
+}
+
 static int ih_rx_data_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
 {
 	struct iscsi_data *h = (struct iscsi_data *)bhs;
@@ -468,7 +522,7 @@ static int ih_rx_data_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
 	bool final = h->flags & ISCSI_FLAG_CMD_FINAL;
 	struct ih_r2t *r2t = NULL;
 	struct ih_cmd *cmd;
-	bool bad = false, digest_ok;
+	bool bad = false, sequence_error = false, digest_ok;
 	u32 crc = ~0U;
 	int i, ret;
 
@@ -484,22 +538,28 @@ static int ih_rx_data_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
 	spin_lock_bh(&cmd->lock);
 	if (ttt == ISCSI_RESERVED_TAG) {
 		/* Unsolicited Data-Out (s.4.2.5.2). */
-		if (cmd->unsol_done || datasn != cmd->unsol_next_datasn ||
+		if (cmd->unsol_done ||
 		    (p->data_pdu_in_order && offset != cmd->unsol_next_offset) ||
 		    offset + dlen > cmd->unsol_limit || offset + dlen < offset)
 			bad = true;
+		else if (datasn != cmd->unsol_next_datasn)
+			sequence_error = true;
 	} else {
 		for (i = 0; i < IH_MAX_R2T_PER_CMD; i++)
 			if (cmd->r2t[i].active && cmd->r2t[i].ttt == ttt)
 				r2t = &cmd->r2t[i];
 		/* s.11.7.5/6: DataSN counts from 0 per R2T; offsets stay in the R2T's range. */
-		if (!r2t || datasn != r2t->next_datasn ||
+		if (!r2t ||
 		    (p->data_pdu_in_order && offset != r2t->next_offset) ||
 		    offset < r2t->offset || offset + dlen < offset ||
 		    offset + dlen > r2t->offset + r2t->length)
 			bad = true;
+		else if (datasn != r2t->next_datasn)
+			sequence_error = true;
 	}
 	spin_unlock_bh(&cmd->lock);
+	if (!bad && offset + dlen <= cmd->edtl && (sequence_error || cmd->data_failed))
+		return ih_rx_data_out_failed(conn, cmd, r2t, offset, dlen, final);
 	if (bad || offset + dlen > cmd->edtl) {
 		ih_cmd_put(cmd);
 		ret = ih_discard(conn, dlen);

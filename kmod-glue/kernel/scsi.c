@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/scatterlist.h>
 #include <asm/unaligned.h>
+#include <scsi/scsi_common.h>
 #include <scsi/scsi_proto.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
@@ -380,7 +381,7 @@ void ih_write_data_progress(struct ih_cmd *cmd)
 	struct ih_r2t_pdu pdus[IH_MAX_R2T_PER_CMD];
 	u32 limit = min_t(u32, p->max_outstanding_r2t, IH_MAX_R2T_PER_CMD);
 	int n = 0, i, active = 0;
-	bool execute = false, abort = false;
+	bool execute = false, abort = false, fail = false;
 
 	spin_lock_bh(&cmd->lock);
 	if (!cmd->wp_called || cmd->executed || cmd->released) {
@@ -391,6 +392,13 @@ void ih_write_data_progress(struct ih_cmd *cmd)
 		cmd->executed = execute = true;
 	} else if (atomic_read(&conn->closing)) {
 		cmd->executed = abort = true;
+	} else if (cmd->data_failed) {
+		/* No new R2T; fail the task once every outstanding burst has ended. */
+		for (i = 0; i < IH_MAX_R2T_PER_CMD; i++)
+			if (cmd->r2t[i].active)
+				active++;
+		if (cmd->unsol_done && !active)
+			cmd->executed = fail = true;
 	} else if (cmd->unsol_done) {
 		if (!cmd->r2t_queued) {
 			cmd->r2t_queued = true;
@@ -435,6 +443,15 @@ void ih_write_data_progress(struct ih_cmd *cmd)
 	if (abort) {
 		/* Data will never come: let target core finish the task (as iscsit does). */
 		target_complete_cmd(&cmd->se_cmd, SAM_STAT_TASK_ABORTED);
+		return;
+	}
+	if (fail) {
+		/*
+		 * Target core builds a CHECK CONDITION and calls
+		 * ih_queue_status(), which puts the iSCSI sense in its place.
+		 */
+		transport_generic_request_failure(&cmd->se_cmd,
+						  TCM_CHECK_CONDITION_ABORT_CMD);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -499,6 +516,12 @@ int ih_queue_status(struct se_cmd *se_cmd)
 {
 	struct ih_cmd *cmd = to_ih_cmd(se_cmd);
 
+	if (cmd->data_failed && se_cmd->scsi_status == SAM_STAT_CHECK_CONDITION) {
+		/* RFC 7143 s.11.4.7.2: ABORTED COMMAND, protocol service CRC error. */
+		scsi_build_sense_buffer(0, se_cmd->sense_buffer, ABORTED_COMMAND,
+					0x47, 0x05);
+		se_cmd->scsi_sense_length = 18;	/* fixed format */
+	}
 	ih_unhash_before_response(cmd);
 	ih_tx_queue_cmd(cmd, IH_TX_STATUS);
 	return 0;

@@ -9,7 +9,10 @@ to the kernel), sends one kind of bad input and checks the RFC 7143 answer:
   too-long       DataSegmentLength > MaxRecvDataSegmentLength -> Reject "protocol error", close
   login-in-ffp   Login Request in the FFP -> Reject "protocol error", close
   stray-data     Data-Out for an unknown ITT -> ignored, connection stays (NOP still answered)
-  bad-datasn     solicited Data-Out with a wrong DataSN -> Reject "protocol error", close
+  bad-datasn     solicited Data-Out with a wrong DataSN (and F) -> the task ends in CHECK CONDITION,
+                 ABORTED COMMAND / protocol service CRC error (47h/05h), connection stays
+  datasn-waits   the same error in the middle of a burst: no answer until the burst's last
+                 Data-Out (F bit), then that CHECK CONDITION; connection stays
   bad-offset     solicited Data-Out beyond the R2T's range -> Reject "protocol error", close
   cmdsn-window   SCSI command with CmdSN beyond MaxCmdSN -> silently ignored (s.4.2.2.1)
   immediate-w-nodata  READ with immediate data -> Reject "protocol error", connection stays
@@ -188,11 +191,42 @@ def solicited(s, datasn, offset):
     s.s.sendall(pdu(b, b"d" * 512))
 
 
+def data_out(s, r2t, datasn, offset, data, final):
+    b = bytearray(48)
+    b[0] = OP_DATA_OUT
+    b[1] = 0x80 if final else 0
+    b[16:20] = r2t[16:20]
+    b[20:24] = r2t[20:24]
+    b[36:40] = datasn.to_bytes(4, "big")
+    b[40:44] = offset.to_bytes(4, "big")
+    s.s.sendall(pdu(b, data))
+
+
+def expect_crc_condition(s, what):
+    """RFC 7143 "Sequence Errors" -> "Digest Errors" option b) at ERL 0 (s.11.4.7.2 sense)."""
+    bhs, data = s.expect(OP_SCSI_RSP, what)
+    assert bhs[2] == 0x00 and bhs[3] == 0x02, "%s: want CHECK CONDITION, got response %d status %d" % (
+        what, bhs[2], bhs[3])
+    sense = data[2:]
+    assert len(sense) >= 14 and sense[2] & 0x0F == 0x0B and sense[12:14] == b"\x47\x05", \
+        "%s: want ABORTED COMMAND 47h/05h, got sense %s" % (what, sense.hex())
+
+
 def case_bad_datasn(s):
     solicited(s, 5, 0)
-    bhs, _ = s.expect(OP_REJECT, "bad-datasn")
-    assert bhs[2] == 0x04
-    s.expect_closed("bad-datasn")
+    expect_crc_condition(s, "bad-datasn")
+    s.still_alive("bad-datasn")
+
+
+def case_datasn_waits(s):
+    s.write10(0, 4, 2048, immediate=b"", final=True)
+    r2t, _ = s.expect(OP_R2T, "R2T")
+    data_out(s, r2t, 1, 0, b"d" * 512, final=False)
+    # The NOP-In must come first: the task waits for the rest of its burst.
+    s.still_alive("datasn-waits")
+    data_out(s, r2t, 2, 512, b"d" * 1536, final=True)
+    expect_crc_condition(s, "datasn-waits")
+    s.still_alive("datasn-waits")
 
 
 def case_bad_offset(s):
@@ -242,7 +276,7 @@ def case_logout(s):
 CASES = {
     "nop": case_nop, "bad-opcode": case_bad_opcode, "too-long": case_too_long,
     "login-in-ffp": case_login_in_ffp, "stray-data": case_stray_data,
-    "bad-datasn": case_bad_datasn, "bad-offset": case_bad_offset,
+    "bad-datasn": case_bad_datasn, "datasn-waits": case_datasn_waits, "bad-offset": case_bad_offset,
     "cmdsn-window": case_cmdsn_window, "immediate-w-nodata": case_immediate_read,
     "logout": case_logout,
 }
