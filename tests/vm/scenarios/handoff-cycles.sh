@@ -26,7 +26,7 @@ guest_main() {
     t0=$(date +%s%N)
     for ((i = 1; i <= LC_CYCLES; i++)); do
         iscsiadm -m node -T "$VM_TARGET_IQN" --login > /dev/null
-        tsih=$("$VM_ISCSICTL" session list --json | jq -r '.[] | select(.SessionType != "Discovery") | .Tsih')
+        tsih=$("$VM_ISCSICTL" session list --json | jq -M -r '.[] | select(.SessionType != "Discovery") | .Tsih')
         [[ $tsih =~ ^[0-9]+$ ]] || { "$VM_ISCSICTL" session list; vm_fail "cycle $i: not exactly one session after login: '$tsih'"; }
         if ((i % 2)); then how=logout; else how=terminate; fi
         "$VM_ISCSICTL" session "$how" "$tsih"
@@ -50,4 +50,4 @@ guest_main() {
 }
 
 # ctl_has_tsih N: the daemon lists a session with TSIH N.
-ctl_has_tsih() { "$VM_ISCSICTL" session list --json | jq -e ".[] | select(.Tsih == $1)" > /dev/null; }
+ctl_has_tsih() { "$VM_ISCSICTL" session list --json | jq -M -e ".[] | select(.Tsih == $1)" > /dev/null; }

@@ -39,8 +39,10 @@ guest_main() {
 }
 
 # ---------------------------------------------------------------- helpers
-# lc_tsihs: the TSIHs the module lists, one a line.
-lc_tsihs() { python3 "$VM_IH_TOOL" list | sed -n 's/^session .* tsih=\([0-9]*\) .*/\1/p'; }
+# lc_tsihs: the TSIHs of the live sessions, one a line, as iscsictl shows
+# them: the daemon answers from the module's SESSION_LIST (and it is much
+# faster under TCG than a Python netlink dump, which matters when polling).
+lc_tsihs() { "$VM_ISCSICTL" session list --json | jq -M -r '.[].Tsih'; }
 
 # lc_ctl_json: the daemon's view over D-Bus.
 lc_ctl_json() { "$VM_ISCSICTL" session list --json; }
@@ -113,10 +115,10 @@ lc_digests() {
     grep -q 'DataDigest: CRC32C' <<<"$p3" || vm_fail "open-iscsi did not negotiate DataDigest=CRC32C"
     local json
     json=$(lc_ctl_json)
-    jq -c '.[] | {Tsih, Isid, InitiatorName, Connections: [.Connections[] | {Cid, HeaderDigest, DataDigest}]}' <<<"$json"
-    [ "$(jq -r '[.[] | .Connections[] | .HeaderDigest] | join(",")' <<<"$json")" = CRC32C ] ||
+    jq -M -c '.[] | {Tsih, Isid, InitiatorName, Connections: [.Connections[] | {Cid, HeaderDigest, DataDigest}]}' <<<"$json"
+    [ "$(jq -M -r '[.[] | .Connections[] | .HeaderDigest] | join(",")' <<<"$json")" = CRC32C ] ||
         vm_fail "iscsictl session list --json does not show one connection with HeaderDigest CRC32C"
-    [ "$(jq -r '[.[] | .Connections[] | .DataDigest] | join(",")' <<<"$json")" = CRC32C ] ||
+    [ "$(jq -M -r '[.[] | .Connections[] | .DataDigest] | join(",")' <<<"$json")" = CRC32C ] ||
         vm_fail "iscsictl session list --json does not show one connection with DataDigest CRC32C"
     python3 "$VM_IH_TOOL" list | grep -q ' hd=1 dd=1 ' || { python3 "$VM_IH_TOOL" list; vm_fail "the module's session does not use both digests (hd=1 dd=1)"; }
     local want
@@ -153,8 +155,8 @@ lc_terminate_during_writes() {
     iscsiadm -m session -P 1 | grep -q 'iSCSI Session State: LOGGED_IN' || vm_fail "open-iscsi's session is not LOGGED_IN after recovery"
     oi_find_disk || vm_fail "no running disk after the recovery"
     lc_verify "$VM_DISK" 48 "$want"
-    [ "$(lc_ctl_json | jq -r '[.[].Tsih] | join(",")')" = "$new" ] ||
-        vm_fail "iscsictl lists TSIHs $(lc_ctl_json | jq -r '[.[].Tsih] | join(",")'), the module $new"
+    [ "$(lc_ctl_json | jq -M -r '[.[].Tsih] | join(",")')" = "$new" ] ||
+        vm_fail "iscsictl lists TSIHs $(lc_ctl_json | jq -M -r '[.[].Tsih] | join(",")'), the module $new"
 }
 
 # --------------------------------------------------------- 3. request logout
@@ -212,9 +214,9 @@ lc_daemon_killed_during_writes() {
     vm_step "restarting iscsi-targetd"
     stack_daemon_start
     local listed
-    vm_wait_for 15 eval "lc_ctl_json | jq -e '.[] | select(.Tsih == $live)'" || true
-    listed=$(lc_ctl_json | jq -r '[.[].Tsih] | join(",")')
-    lc_ctl_json | jq -c '.[] | {Tsih, Isid, InitiatorName, State}'
+    vm_wait_for 15 eval "lc_ctl_json | jq -M -e '.[] | select(.Tsih == $live)'" || true
+    listed=$(lc_ctl_json | jq -M -r '[.[].Tsih] | join(",")')
+    lc_ctl_json | jq -M -c '.[] | {Tsih, Isid, InitiatorName, State}'
     [ "$listed" = "$live" ] || vm_fail "the restarted daemon lists TSIH(s) '$listed', the live session is $live"
     grep -E 'restored [0-9]+ live session' "$VM_DAEMON_LOG" || vm_fail "the restarted daemon did not log restoring the live session"
 
@@ -222,11 +224,13 @@ lc_daemon_killed_during_writes() {
     # libiscsi's iscsi-perf, a second initiator, keeps its session for 6 s.
     iscsi-perf -i "$VM_INITIATOR_IQN.second" -t 6 -b 1 -m 1 "iscsi://$LC_PORTAL/$VM_TARGET_IQN/0" > /tmp/lc-perf.log 2>&1 &
     local perf_pid=$! tsihs
-    vm_wait_for 20 eval '[ "$(lc_tsihs | grep -c .)" -ge 2 ]' || { cat /tmp/lc-perf.log; vm_fail "the second login did not appear in the module's list"; }
+    vm_wait_for 20 eval '[ "$(lc_tsihs | grep -c .)" -ge 2 ]' ||
+        { cat /tmp/lc-perf.log; lc_ctl_json; vm_fail "the second login did not appear in the session list"; }
     tsihs=$(lc_tsihs | sort -n | tr '\n' ' ')
     vm_say "live TSIHs: $tsihs"
+    python3 "$VM_IH_TOOL" list || vm_fail "ih_tool.py cannot list the module's two sessions"
     [ "$(lc_tsihs | sort -u | grep -c .)" -eq 2 ] || vm_fail "two sessions share a TSIH: $tsihs"
     wait "$perf_pid" || { cat /tmp/lc-perf.log; vm_fail "iscsi-perf failed"; }
-    lc_ctl_json | jq -c '.[] | {Tsih, InitiatorName}'
+    lc_ctl_json | jq -M -c '.[] | {Tsih, InitiatorName}'
     vm_wait_for 20 eval '[ "$(lc_tsihs | grep -c .)" -eq 1 ]' || vm_fail "the second session did not end"
 }

@@ -17,6 +17,7 @@ purpose: a run cut short by a timeout leaves a truncated file, and the tests
 recorded before the cut still count.
 """
 import argparse
+import html
 import re
 import sys
 
@@ -69,7 +70,8 @@ class Run:
             if not passed:
                 fields = dict(FIELD_RE.findall(m.group(3)))
                 self.failures.setdefault(key, []).append(
-                    f"{fields.get('FILE_NAME', '?')}:{fields.get('LINE_NUMBER', '?')}: {fields.get('CONDITION', '?')}")
+                    html.unescape(f"{fields.get('FILE_NAME', '?')}:{fields.get('LINE_NUMBER', '?')}: "
+                                  f"{fields.get('CONDITION', '?')}"))
 
     def passed(self):
         return sorted(k for k, v in self.results.items() if v)
