@@ -42,16 +42,21 @@ CU_LIMIT=${VM_CU_LIMIT:-600}
 guest_main() {
     vm_step "conformance: iscsi-test-cu -t $CU_TESTS, iscsi_target_mod then iscsi_handoff, fileio ${VM_LUN_SIZE_MB} MiB"
     lio_configure
+    cf_device_attributes > /tmp/cf-attrib-lio
     vm_host_phase cu_lio "$((CU_LIMIT + 30))"
     vm_step "iscsi_target_mod done: removing its target, keeping the backing file"
     lio_teardown --keep-file
     [ -f "$VM_BACKING_FILE" ] || vm_fail "the backing file $VM_BACKING_FILE is gone after LIO's teardown"
     vm_wait_for 20 eval '! vm_listening 3260' || vm_fail "iscsi_target_mod still listens on :3260 after its teardown"
 
-    # demo.json names the same file ($VM_BACKING_FILE) with the same size.
-    grep -q "\"path\": *\"$VM_BACKING_FILE\"" "$VM_SRC/configs/demo.json" ||
-        vm_fail "configs/demo.json does not use $VM_BACKING_FILE: the runs would not share a backstore"
-    stack_start "$VM_SRC/configs/demo.json"
+    # conformance.json names the same file ($VM_BACKING_FILE), size, unit
+    # serial and buffered I/O as lio_configure.
+    grep -q "\"path\": *\"$VM_BACKING_FILE\"" "$VM_SRC/configs/conformance.json" ||
+        vm_fail "configs/conformance.json does not use $VM_BACKING_FILE: the runs would not share a backstore"
+    stack_start "$VM_SRC/configs/conformance.json"
+    cf_device_attributes > /tmp/cf-attrib-handoff
+    vm_say "backstore attributes that differ between the two runs (iscsi_target_mod < > iscsi_handoff):"
+    diff /tmp/cf-attrib-lio /tmp/cf-attrib-handoff || true
     vm_host_phase cu_handoff "$((CU_LIMIT + 30))"
     vm_host_phase cu_compare 60
 
@@ -60,6 +65,17 @@ guest_main() {
     stack_expect_sessions 0
     stack_stop
     handoff_unload
+}
+
+# cf_device_attributes: the one target-core device's attributes and unit
+# serial, "name=value" a line, to show that both runs use the same backstore
+# set-up.
+cf_device_attributes() {
+    local dev f
+    dev=$(find "$VM_CONFIGFS/core" -mindepth 2 -maxdepth 2 -type d | head -n1)
+    [ -n "$dev" ] || vm_fail "no target-core device under $VM_CONFIGFS/core"
+    for f in "$dev"/attrib/*; do echo "$(basename "$f")=$(cat "$f" 2>/dev/null)"; done
+    echo "vpd_unit_serial=$(sed -n 's/^T10 VPD Unit Serial Number: *//p' "$dev/wwn/vpd_unit_serial")"
 }
 
 # cu_run NAME: one iscsi-test-cu run against the guest's LUN 0, its CUnit XML
