@@ -50,6 +50,9 @@ lc_module_tsihs() { python3 "$VM_IH_TOOL" list | sed -n 's/^session .* tsih=\([0
 # lc_ctl_json: the daemon's view over D-Bus.
 lc_ctl_json() { "$VM_ISCSICTL" session list --json; }
 
+# lc_two_sessions: at least two sessions listed (the list in /tmp/lc-tsihs).
+lc_two_sessions() { lc_tsihs > /tmp/lc-tsihs && [ "$(grep -c . /tmp/lc-tsihs)" -ge 2 ]; }
+
 # lc_one_tsih: the module lists exactly one session; prints its TSIH.
 lc_one_tsih() {
     local t
@@ -226,15 +229,18 @@ lc_daemon_killed_during_writes() {
     grep -E 'restored [0-9]+ live session' "$VM_DAEMON_LOG" || vm_fail "the restarted daemon did not log restoring the live session"
 
     vm_step "a new login while TSIH $live is live gets another TSIH"
-    # libiscsi's iscsi-perf, a second initiator, keeps its session for 6 s.
-    iscsi-perf -i "$VM_INITIATOR_IQN.second" -t 6 -b 1 -m 1 "iscsi://$LC_PORTAL/$VM_TARGET_IQN/0" > /tmp/lc-perf.log 2>&1 &
+    # libiscsi's iscsi-perf, a second initiator, keeps its session for 15 s.
+    # One snapshot of the list is both waited for and checked: under TCG a
+    # second listing can come after the session has ended.
+    iscsi-perf -i "$VM_INITIATOR_IQN.second" -t 15 -b 1 -m 1 "iscsi://$LC_PORTAL/$VM_TARGET_IQN/0" > /tmp/lc-perf.log 2>&1 &
     local perf_pid=$! tsihs
-    vm_wait_for 20 eval '[ "$(lc_tsihs | grep -c .)" -ge 2 ]' ||
+    vm_wait_for 30 lc_two_sessions ||
         { cat /tmp/lc-perf.log; lc_ctl_json; vm_fail "the second login did not appear in the session list"; }
-    tsihs=$(lc_tsihs | sort -n | tr '\n' ' ')
+    tsihs=$(sort -n /tmp/lc-tsihs | tr '\n' ' ')
     vm_say "live TSIHs: $tsihs"
-    python3 "$VM_IH_TOOL" list || vm_fail "ih_tool.py cannot list the module's two sessions"
-    [ "$(lc_tsihs | sort -u | grep -c .)" -eq 2 ] || vm_fail "two sessions share a TSIH: $tsihs"
+    [ "$(sort -u /tmp/lc-tsihs | grep -c .)" -eq 2 ] || vm_fail "two sessions share a TSIH: $tsihs"
+    grep -qx "$live" /tmp/lc-tsihs || vm_fail "the live session's TSIH $live is not among $tsihs"
+    python3 "$VM_IH_TOOL" list || true
     wait "$perf_pid" || { cat /tmp/lc-perf.log; vm_fail "iscsi-perf failed"; }
     lc_ctl_json | jq -M -c '.[] | {Tsih, InitiatorName}'
     vm_wait_for 20 eval '[ "$(lc_tsihs | grep -c .)" -eq 1 ]' || vm_fail "the second session did not end"
