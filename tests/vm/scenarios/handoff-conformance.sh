@@ -41,6 +41,11 @@ CU_LIMIT=${VM_CU_LIMIT:-600}
 
 guest_main() {
     vm_step "conformance: iscsi-test-cu -t $CU_TESTS, iscsi_target_mod then iscsi_handoff, fileio ${VM_LUN_SIZE_MB} MiB"
+    # Target core keeps APTPL persistent-reservation state under /var/target/pr
+    # (its db_root when /etc/target is absent); without the directory every
+    # PERSISTENT RESERVE OUT fails on both targets and the PR tests compare
+    # nothing. The guest's root is a tmpfs overlay, so this stays in the guest.
+    mkdir -p /var/target/pr
     lio_configure
     cf_device_attributes > /tmp/cf-attrib-lio
     vm_host_phase cu_lio "$((CU_LIMIT + 30))"
