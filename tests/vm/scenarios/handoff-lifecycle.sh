@@ -6,9 +6,10 @@
 #     the module's SESSION_LIST must all say CRC32C; 16 MiB written with
 #     O_DIRECT and read back equal. Digests stay on for the rest.
 #  2. a session terminated by the target (iscsictl session terminate) while dd
-#     writes: RFC 7143 s.7.1.4 / open-iscsi: the initiator sees the connection
-#     drop, does session recovery (a new login, same ISID) within its
-#     replacement timeout and the SCSI layer retries the commands; the target
+#     writes: at ErrorRecoveryLevel 0 the only recovery is session recovery
+#     (RFC 7143 s.7.1): open-iscsi sees the connection drop, logs in again
+#     (same ISID, TSIH 0) within its replacement timeout (10 s, oi_start) and
+#     the SCSI layer retries the commands the target dropped; the target
 #     is up, so the recovery must work: dd finishes with no error, the data
 #     verifies, the module lists one session with a new TSIH, no oops.
 #  3. iscsictl session logout (Async Message "request logout", RFC 7143
