@@ -36,12 +36,16 @@ vm_wait_for() {
 # Hands control to the host for phase $1 (the scenario's host_$1 function,
 # run by tests/vm/run on the host against the forwarded port) and returns its
 # status. The host answers by writing $VM_JOB_DIR/host-$1.rc.
+#   vm_host_phase NAME [SECONDS]
+# SECONDS (default: the host's 240) is the host's limit for this phase; the
+# guest waits 60 s longer, so the host's own timeout is what reports it.
 vm_host_phase() {
-    local name=$1 rc_file=$VM_JOB_DIR/host-$1.rc
+    local name=$1 limit=${2:-} rc_file=$VM_JOB_DIR/host-$1.rc wait_s=${VM_HOST_PHASE_TIMEOUT:-300}
+    [ -z "$limit" ] || wait_s=$((limit + 60))
     rm -f "$rc_file"
-    vm_step "host phase $name"
-    echo "VM-HOST-PHASE: $name"
-    vm_wait_for "${VM_HOST_PHASE_TIMEOUT:-300}" test -s "$rc_file" ||
+    vm_step "host phase $name${limit:+ (limit ${limit}s)}"
+    echo "VM-HOST-PHASE: $name${limit:+ $limit}"
+    vm_wait_for "$wait_s" test -s "$rc_file" ||
         vm_fail "the host did not finish phase $name"
     local rc
     rc=$(cat "$rc_file")
@@ -102,8 +106,10 @@ lio_configure() {
     vm_wait_for 10 vm_listening 3260 || vm_fail "iscsi_target_mod does not listen on :3260"
 }
 
+# lio_teardown [--keep-file]: --keep-file leaves the backing file for the
+# next target to serve (the conformance comparison uses the same backstore).
 lio_teardown() {
-    local tpg=$VM_CONFIGFS/iscsi/$VM_TARGET_IQN/tpgt_1 d
+    local tpg=$VM_CONFIGFS/iscsi/$VM_TARGET_IQN/tpgt_1 d keep=${1:-}
     [ -d "$tpg" ] || return 0
     echo 0 > "$tpg/enable" 2>/dev/null
     for d in "$tpg"/acls/*/lun_*; do [ -d "$d" ] && { rm -f "$d"/*; rmdir "$d"; }; done
@@ -111,7 +117,7 @@ lio_teardown() {
     rm -f "$tpg"/lun/lun_0/disk0
     rmdir "$tpg"/lun/lun_0 "$tpg"/np/* "$tpg" "$VM_CONFIGFS/iscsi/$VM_TARGET_IQN" 2>/dev/null
     rmdir "$VM_CONFIGFS/core/fileio_0/disk0" "$VM_CONFIGFS/core/fileio_0" 2>/dev/null
-    rm -f "$VM_BACKING_FILE"
+    [ "$keep" = --keep-file ] || rm -f "$VM_BACKING_FILE"
 }
 
 # ------------------------------------------------------------- open-iscsi
@@ -301,10 +307,17 @@ stack_start() {
     fi
     vm_step "starting iscsi-targetd with $(basename "$config")"
     VM_FAILURE_LOGS+=("$VM_DAEMON_LOG")
-    setsid "$VM_DAEMON" --config /etc/iscsi-target/config.json --secrets /etc/iscsi-target/secrets.json \
-        --state-dir /var/lib/iscsi-target --log-level debug --foreground > "$VM_DAEMON_LOG" 2>&1 &
-    VM_DAEMON_PID=$!
     vm_on_exit stack_stop
+    stack_daemon_start
+}
+
+# stack_daemon_start: starts iscsi-targetd on what stack_start installed
+# (also to restart it after a kill: its log is appended to) and waits until it
+# listens and has its target in the module's configfs tree.
+stack_daemon_start() {
+    setsid "$VM_DAEMON" --config /etc/iscsi-target/config.json --secrets /etc/iscsi-target/secrets.json \
+        --state-dir /var/lib/iscsi-target --log-level debug --foreground >> "$VM_DAEMON_LOG" 2>&1 &
+    VM_DAEMON_PID=$!
     local target
     target=$(sed -n 's/.*"name": *"\(iqn\.[^"]*\)".*/\1/p' /etc/iscsi-target/config.json | head -n1)
     if ! vm_wait_for 30 vm_listening 3260; then
