@@ -200,9 +200,10 @@ void DaemonServiceDeleter::operator()(DaemonService* service) const {
     delete service;
 }
 
-DaemonServicePtr start_service(net::Daemon& daemon) {
+DaemonServicePtr start_service(net::Daemon& daemon, const ServiceSettings& settings) {
     DaemonServicePtr service(new DaemonService(daemon));
     BusOptions options;
+    options.authorization.allow_unprivileged_reads = settings.allow_unprivileged_reads;
     options.log = [](int priority, const std::string& message) {
         if (priority <= 3) log::error(message);
         else if (priority == 4) log::warning(message);
@@ -215,7 +216,8 @@ DaemonServicePtr start_service(net::Daemon& daemon) {
     daemon.set_configuration_observer([bus] { bus->configuration_changed(); });
     // Logins, hand-offs and kernel events: InterfacesAdded/Removed as they happen.
     daemon.set_sessions_observer([bus] { bus->sessions_changed(); });
-    log::info("D-Bus: serving org.iscsictl.target1");
+    log::info(std::string("D-Bus: serving org.iscsictl.target1; reading its state is open to ") +
+              (settings.allow_unprivileged_reads ? "every user" : "root and org.iscsictl.target1.manage only"));
     return service;
 }
 
