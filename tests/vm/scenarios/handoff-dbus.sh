@@ -5,15 +5,18 @@
 #  - open-iscsi logs in through iscsi-targetd + iscsi_handoff.ko;
 #  - `iscsictl session list --json`, `session show`, `connection list --json`
 #    show the ISID, TSIH, CID, addresses, ports and negotiated values, each
-#    compared with `iscsiadm -m session -P 3`, the initiator's sysfs and its
-#    socket (tools/dbus_session_check.py);
+#    compared with `iscsiadm -m session -P 3`, the initiator's sysfs, its
+#    socket, and the Login PDUs on the wire for ISID, TSIH and CID, which
+#    open-iscsi shows nowhere (tools/dbus_session_check.py, login_sniff.py);
 #  - `iscsictl session terminate TSIH` ends it: the module's session list and
 #    iscsictl's are empty afterwards;
 #  - the subscriber saw InterfacesAdded for the session and its connection,
-#    then InterfacesRemoved for both.
+#    with the values iscsictl shows later, then InterfacesRemoved for both.
 VM_DBUS_CHECK=$VM_SRC/tools/dbus_session_check.py
 VM_MONITOR_PID=
 VM_MONITOR_LOG=/run/iscsi-dbus-monitor.jsonl
+VM_SNIFF_PID=
+VM_SNIFF_LOG=/run/iscsi-logins.jsonl
 
 monitor_start() {
     vm_step "subscribing to org.iscsictl.target1's signals (busctl monitor)"
@@ -37,6 +40,23 @@ monitor_stop() {
     VM_MONITOR_PID=
 }
 
+# The Login PDUs on the wire (tools/login_sniff.py): the ISID open-iscsi
+# sent and the TSIH it was given, which it shows nowhere else.
+sniff_start() {
+    vm_step "recording Login PDUs on lo (tools/login_sniff.py)"
+    : > "$VM_SNIFF_LOG"
+    python3 "$VM_SRC/tools/login_sniff.py" "$VM_SNIFF_LOG" --port 3260 &
+    VM_SNIFF_PID=$!
+    vm_on_exit sniff_stop
+    vm_wait_for 10 grep -q listening "$VM_SNIFF_LOG" || vm_fail "login_sniff.py did not start"
+}
+sniff_stop() {
+    [ -n "$VM_SNIFF_PID" ] || return 0
+    kill "$VM_SNIFF_PID" 2>/dev/null || true
+    wait "$VM_SNIFF_PID" 2>/dev/null || true
+    VM_SNIFF_PID=
+}
+
 # The initiator's TCP connection to the portal, "local,peer" as ss prints them.
 initiator_socket() {
     ss -Htn state established '( dport = :3260 )' | awk '{ print $3 "," $4 }' | head -n1
@@ -46,6 +66,7 @@ guest_main() {
     [ -x "$VM_ISCSICTL" ] || vm_fail "$VM_ISCSICTL is not built"
     stack_start "$VM_SRC/configs/demo.json"
     monitor_start
+    sniff_start
     oi_start
     oi_discover 127.0.0.1:3260
     oi_login
@@ -72,9 +93,11 @@ guest_main() {
     [ -n "$socket" ] || vm_fail "no established initiator connection to :3260 in ss"
     vm_say "the initiator's socket (local,peer): $socket"
     python3 "$VM_DBUS_CHECK" session --list "$out/list.json" --show "$out/show.json" \
-        --connections "$out/connections.json" --iscsiadm "$out/iscsiadm.txt" --socket "$socket" ||
+        --connections "$out/connections.json" --iscsiadm "$out/iscsiadm.txt" --socket "$socket" \
+        --logins "$VM_SNIFF_LOG" ||
         vm_fail "iscsictl and the initiator disagree (MISMATCH lines above)"
-    python3 "$VM_DBUS_CHECK" signals --monitor "$VM_MONITOR_LOG" --session "$path" --phase added ||
+    python3 "$VM_DBUS_CHECK" signals --monitor "$VM_MONITOR_LOG" --session "$path" --phase added \
+        --list "$out/list.json" ||
         vm_fail "the subscriber did not see the session and its connection come"
 
     # iscsid would log in again after the connection drops (a new session,

@@ -4,12 +4,13 @@ what the initiator (open-iscsi, in the same guest) negotiated, and checks the
 D-Bus signals a subscriber recorded. Used by scenarios/handoff-dbus.sh.
 
   dbus_session_check.py session --list L.json --show S.json --connections C.json
-                                --iscsiadm P3.txt --socket LOCAL,PEER
+                                --iscsiadm P3.txt --socket LOCAL,PEER --logins W.jsonl
       L.json: `iscsictl session list --json`; S.json: `iscsictl session show
       TSIH --json`; C.json: `iscsictl connection list --json`; P3.txt:
       `iscsiadm -m session -P 3`; LOCAL,PEER: the initiator's TCP socket as
-      `ss` shows it (address:port each). The kernel's iSCSI sysfs (ISID,
-      TSIH, negotiated values) is read directly. Prints the session's TSIH.
+      `ss` shows it (address:port each); W.jsonl: the Login PDUs on the wire
+      (login_sniff.py), for the ISID sent and the TSIH received, which
+      open-iscsi shows nowhere. The initiator's iSCSI sysfs is read directly.
   dbus_session_check.py signals --monitor M.jsonl --session PATH --phase added|removed
       M.jsonl: `busctl monitor --json=short` output; PATH: the session's
       object path. "added": InterfacesAdded for the session (interface
@@ -28,12 +29,15 @@ import sys
 SESSION_IF = "org.iscsictl.target1.Session"
 CONNECTION_IF = "org.iscsictl.target1.Connection"
 problems = []
+# Counters and sequence numbers: they move with every command and NOP.
+MOVING = {"Commands", "ReadBytes", "WriteBytes", "Errors", "DigestErrors", "Rejects", "InFlight", "StatSN",
+          "ExpCmdSN", "MaxCmdSN"}
 
 
-def check(what, ours, theirs):
-    """ours: iscsictl's value; theirs: the initiator's."""
+def check(what, ours, theirs, names=("iscsictl says", "the initiator")):
+    """ours: iscsictl's value; theirs: the initiator's (or names[1]'s)."""
     if ours != theirs:
-        problems.append(f"{what}: iscsictl says {ours!r}, the initiator {theirs!r}")
+        problems.append(f"{what}: {names[0]} {ours!r}, {names[1]} {theirs!r}")
     else:
         print(f"  ok {what} = {ours!r}")
 
@@ -77,7 +81,14 @@ def cmd_session(args):
         return None
     s = sessions[0]
     shown = load(args.show)
-    check("session show --json equals the list entry", shown, s)
+    # Counters and sequence numbers move between the two calls (NOP-Out/In).
+    moving = MOVING
+
+    def steady(entry):
+        out = {k: v for k, v in entry.items() if k not in moving}
+        out["Connections"] = [{k: v for k, v in c.items() if k not in moving} for c in entry.get("Connections", [])]
+        return out
+    check("session show --json equals the list entry (but counters)", steady(shown), steady(s))
     with open(args.iscsiadm) as f:
         p3 = parse_iscsiadm(f.read())
 
@@ -95,17 +106,25 @@ def cmd_session(args):
     check("InitiatorName (iscsiadm)", s["InitiatorName"], p3.get("Iface Initiatorname"))
     check("Tpgt", s["Tpgt"], int(read_sysfs(ses + "/tpgt")))
     check("State", s["State"], "active")
-    # RFC 7143 s.10.12.5: the ISID the initiator sent, in s.6.1's hex form.
-    isid = read_sysfs(ses + "/isid")
-    if isid is None:
-        problems.append("the initiator's sysfs has no isid attribute to compare with")
+    # RFC 7143 s.11.12/s.11.13: the ISID the initiator sent and the TSIH the
+    # final Login Response gave it, as they crossed the wire.
+    local, peer = args.socket.split(",")
+    ini_port = split_endpoint(local)[1]
+    logins = [json.loads(line) for line in open(args.logins) if line.startswith("{")]
+    logins = [r for r in logins if r.get("initiator_port") == ini_port]
+    requests = [r for r in logins if r["pdu"] == "request"]
+    final = [r for r in logins if r["pdu"] == "response" and r["transit"] and r["nsg"] == 3 and r["status"] == 0]
+    if not requests or len(final) != 1:
+        problems.append(f"the capture has {len(requests)} Login Requests and {len(final)} successful final Login "
+                        f"Responses from port {ini_port}, expected at least 1 and exactly 1")
     else:
-        check("Isid", s["Isid"], "0x" + isid.lower().replace("0x", ""))
-    tsih = read_sysfs(ses + "/tsid")
-    if tsih is None:
-        problems.append("the initiator's sysfs has no tsid (TSIH) attribute to compare with")
-    else:
-        check("Tsih", s["Tsih"], int(tsih))
+        check("Isid (the initiator's Login Request)", s["Isid"], "0x" + requests[0]["isid"])
+        check("Tsih (the final Login Response)", s["Tsih"], final[0]["tsih"])
+        check("Cid (the initiator's Login Request)", s["Connections"][0]["Cid"] if s["Connections"] else None,
+              requests[0]["cid"])
+        # open-iscsi's ISID: its OUI-format prefix 00023d and the session's SID (iscsiadm "SID: N").
+        if "SID" in p3:
+            check("Isid (open-iscsi's 00023d + SID)", s["Isid"], "0x00023d%06x" % int(p3["SID"]))
 
     # Session-wide negotiated values (RFC 7143 s.13), as iscsiadm reports them.
     check("MaxBurstLength", s["MaxBurstLength"], int(p3["MaxBurstLength"]))
@@ -132,7 +151,7 @@ def cmd_session(args):
     else:
         listed = connections[0]
         for key, value in c.items():
-            if key not in ("Commands", "ReadBytes", "WriteBytes", "StatSN", "Errors", "DigestErrors"):
+            if key not in moving:
                 check(f"connection list {key}", listed.get(key), value)
         check("connection list Tsih", listed.get("Tsih"), s["Tsih"])
         check("connection list TargetName", listed.get("TargetName"), s["TargetName"])
@@ -140,7 +159,6 @@ def cmd_session(args):
     # open-iscsi's first connection has CID 0 (iscsid's conn->id).
     conns = sorted(glob.glob("/sys/class/iscsi_connection/connection*"))
     check("Cid", c["Cid"], int(os.path.basename(conns[0]).split(":")[-1]) if conns else None)
-    local, peer = args.socket.split(",")
     ini_addr, ini_port = split_endpoint(local)
     tgt_addr, tgt_port = split_endpoint(peer)
     # The target's peer is the initiator's local end, and the other way round.
@@ -186,8 +204,13 @@ def signals(path):
             data = message.get("payload", {}).get("data", [])
             if len(data) < 2:
                 continue
-            interfaces = data[1].keys() if isinstance(data[1], dict) else data[1]
-            out.append((member, data[0], set(interfaces)))
+            if isinstance(data[1], dict):
+                # busctl --json=short: {"Iface": {"Prop": {"type": .., "data": ..}}}
+                interfaces = {i: {k: v.get("data") if isinstance(v, dict) else v for k, v in props.items()}
+                              for i, props in data[1].items()}
+            else:
+                interfaces = {i: {} for i in data[1]}
+            out.append((member, data[0], interfaces))
     return out
 
 
@@ -195,6 +218,21 @@ def cmd_signals(args):
     seen = signals(args.monitor)
     for member, path, interfaces in seen:
         print(f"  {member} {path} {sorted(interfaces)}")
+    if args.list:
+        # What InterfacesAdded announced must be what the service says later:
+        # its constant properties get no PropertiesChanged to correct them.
+        session = load(args.list)[0]
+        wanted = {session["Path"]: (SESSION_IF, session)}
+        for c in session["Connections"]:
+            wanted[c["Path"]] = (CONNECTION_IF, c)
+        for member, path, interfaces in seen:
+            if member != "InterfacesAdded" or path not in wanted:
+                continue
+            interface, entry = wanted[path]
+            for key, value in interfaces.get(interface, {}).items():
+                if key in entry and key not in MOVING and not isinstance(entry[key], (list, dict)):
+                    check(f"{interface.rsplit('.', 1)[-1]} {key}", value, entry[key],
+                          ("InterfacesAdded announced", "iscsictl shows later"))
     member = "InterfacesAdded" if args.phase == "added" else "InterfacesRemoved"
     session = [(p, i) for m, p, i in seen if m == member and p == args.session]
     if not any(SESSION_IF in i for _, i in session):
@@ -213,10 +251,12 @@ def main():
     p.add_argument("--connections", required=True)
     p.add_argument("--iscsiadm", required=True)
     p.add_argument("--socket", required=True)
+    p.add_argument("--logins", required=True)
     p = sub.add_parser("signals")
     p.add_argument("--monitor", required=True)
     p.add_argument("--session", required=True)
     p.add_argument("--phase", choices=("added", "removed"), required=True)
+    p.add_argument("--list", help="iscsictl session list --json: InterfacesAdded must agree with it")
     args = parser.parse_args()
     if args.command == "session":
         cmd_session(args)
