@@ -262,8 +262,8 @@ class BusTest(unittest.TestCase):
     def every_change_as_nobody(self):
         """Changes by uid 65534, each must be refused: {what: (status, error name, stdout)}."""
         return {
-            "CreateTarget": self.as_nobody_dbus_send(ROOT, MANAGER, "CreateTarget",
-                                                     "string:iqn.2003-01.org.example:x", "array:dict:string:variant:"),
+            "CreateLun": self.as_nobody_dbus_send(ROOT, MANAGER, "CreateLun", "string:" + TARGET, "uint32:5",
+                                                  "string:disk1"),
             "DeleteTarget": self.as_nobody_dbus_send(ROOT, MANAGER, "DeleteTarget", "string:" + TARGET),
             "SaveConfiguration": self.as_nobody_dbus_send(ROOT, MANAGER, "SaveConfiguration"),
             "Reload": self.as_nobody_dbus_send(ROOT, MANAGER, "Reload"),
@@ -493,7 +493,7 @@ class UnprivilegedReadsOnTest(BusTest):
         result = self.ctl("target", "list", "--json", as_nobody=True)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(json.loads(result.stdout)[0]["Name"], TARGET)
-        for args in (("session", "list", "--json"), ("status",), ("auth", "show", "target", "--target", TARGET)):
+        for args in (("session", "list", "--json"), ("status",), ("auth", "show", "--json")):
             result = self.ctl(*args, as_nobody=True)
             self.assertEqual(result.returncode, 0, f"{args}: {result.stderr}")
             self.assertNotIn(secret, result.stdout)
