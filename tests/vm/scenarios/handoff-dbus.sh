@@ -27,7 +27,7 @@ monitor_start() {
     VM_FAILURE_LOGS+=("$VM_MONITOR_LOG")
     # busctl prints nothing until the first message: ask the service something
     # it answers, and wait until the monitor has recorded the call.
-    vm_wait_for 20 monitor_sees_traffic || vm_fail "busctl monitor records nothing from org.iscsictl.target1"
+    vm_wait_for 30 monitor_sees_traffic || vm_fail "busctl monitor records nothing from org.iscsictl.target1"
 }
 monitor_sees_traffic() {
     "$VM_ISCSICTL" status >/dev/null 2>&1 || true
@@ -48,7 +48,7 @@ sniff_start() {
     python3 "$VM_SRC/tools/login_sniff.py" "$VM_SNIFF_LOG" --port 3260 &
     VM_SNIFF_PID=$!
     vm_on_exit sniff_stop
-    vm_wait_for 10 grep -q listening "$VM_SNIFF_LOG" || vm_fail "login_sniff.py did not start"
+    vm_wait_for 30 grep -q listening "$VM_SNIFF_LOG" || vm_fail "login_sniff.py did not start"
 }
 sniff_stop() {
     [ -n "$VM_SNIFF_PID" ] || return 0
