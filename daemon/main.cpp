@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::IsMember({"error", "warning", "notice", "info", "debug"}));
     app.add_flag("--foreground", foreground, "log to stderr instead of the journal");
+    bool unprivileged_reads = false;
+    app.add_flag("--allow-unprivileged-reads", unprivileged_reads,
+                 "let every user read non-secret state over D-Bus (changes still need root or polkit)");
     CLI11_PARSE(app, argc, argv);
 
     iscsi::log::init({*iscsi::log::parse_level(level_text), foreground});
@@ -52,7 +55,9 @@ int main(int argc, char** argv) {
 #ifdef ISCSI_WITH_DBUS
     // Logs a warning and returns null when there is no system bus (e.g. in a
     // minimal guest): the daemon serves anyway, managed by file and SIGHUP.
-    auto bus = iscsi::dbus::start_service(**daemon);
+    iscsi::dbus::ServiceSettings bus_settings;
+    bus_settings.allow_unprivileged_reads = unprivileged_reads;
+    auto bus = iscsi::dbus::start_service(**daemon, bus_settings);
 #else
     iscsi::log::warning("built without the D-Bus service: manage the target with the configuration file and SIGHUP");
 #endif

@@ -72,7 +72,11 @@ control::Result<void> Authorizer::may_read(sd_bus_message* message) const {
     auto uid = caller_uid(message);
     if (!uid) return tl::unexpected(uid.error());
     if (*uid == 0) return {};
-    return fail(ErrorKind::PermissionDenied, "this daemon lets only root read its state (uid " + std::to_string(*uid) + ")");
+    // Whoever may change the target may also read it.
+    if (policy_.use_polkit && ask_polkit(message)) return {};
+    return fail(ErrorKind::PermissionDenied, "uid " + std::to_string(*uid) +
+                                                 " may not read the target's state: it needs root or the polkit action " +
+                                                 kPolkitAction + " (or iscsi-targetd --allow-unprivileged-reads)");
 }
 
 }  // namespace iscsi::dbus

@@ -3,8 +3,12 @@
 // Changes need uid 0 or the polkit action org.iscsictl.target1.manage;
 // polkit is asked (org.freedesktop.PolicyKit1.Authority.CheckAuthorization)
 // only for callers that are not root, without user interaction: iscsictl is
-// a command-line tool and an authentication agent is not assumed. Reading
-// non-secret state is open to every user unless the daemon restricts it.
+// a command-line tool and an authentication agent is not assumed.
+//
+// Reading non-secret state (property reads, GetManagedObjects, ListSessions,
+// introspection) needs the same by default; iscsi-targetd
+// --allow-unprivileged-reads opens it to every user. Secrets are never
+// readable by anyone: no property or method returns one.
 #pragma once
 
 #include <string>
@@ -16,7 +20,8 @@
 namespace iscsi::dbus {
 
 struct AuthorizationPolicy {
-    bool allow_unprivileged_reads = true;
+    // Off unless the administrator opts in (iscsi-targetd --allow-unprivileged-reads).
+    bool allow_unprivileged_reads = false;
     bool use_polkit = true;
 };
 

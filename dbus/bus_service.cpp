@@ -36,8 +36,9 @@ int enumerate_objects(sd_bus*, const char* prefix, void* userdata, char*** nodes
     return 0;
 }
 
-// Reads (property gets, GetManagedObjects, ListSessions) may be restricted to
-// root; changes are checked by each method against polkit.
+// Reads (property gets, GetManagedObjects, introspection) of the service's
+// objects are checked here, before sd-bus answers them itself; ListSessions
+// checks in its handler and every change in its own (root or polkit).
 int filter_reads(sd_bus_message* m, void* userdata, sd_bus_error*) {
     auto* service = static_cast<BusService*>(userdata);
     if (service->authorizer().policy().allow_unprivileged_reads) return 0;
@@ -47,8 +48,10 @@ int filter_reads(sd_bus_message* m, void* userdata, sd_bus_error*) {
     if (path == nullptr || interface == nullptr) return 0;
     std::string p = path;
     if (p != kRootPath && !under(p, kRootPath)) return 0;
+    // Properties.Set is refused by sd-bus anyway: every property is read-only.
     bool read = std::strcmp(interface, "org.freedesktop.DBus.Properties") == 0 ||
-                std::strcmp(interface, "org.freedesktop.DBus.ObjectManager") == 0;
+                std::strcmp(interface, "org.freedesktop.DBus.ObjectManager") == 0 ||
+                std::strcmp(interface, "org.freedesktop.DBus.Introspectable") == 0;
     if (!read) return 0;
     auto allowed = service->authorizer().may_read(m);
     if (allowed) return 0;

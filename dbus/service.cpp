@@ -104,7 +104,14 @@ public:
             if (auto listed = daemon_.data_path().list_sessions()) kernel = std::move(*listed);
         std::vector<kmod::KernelSession> out;
         for (const auto& record : daemon_.registry().sessions()) {
-            if (record.discovery()) continue;
+            // A session exists for the bus once its login has completed and
+            // the kernel has it (RFC 7143 s.6.3: the final Login Response
+            // opens the Full Feature Phase). The registry records it at the
+            // first Login Request, before negotiation: announcing it then
+            // would publish placeholder values (InitiatorAlias, negotiated
+            // keys) in InterfacesAdded that no PropertiesChanged corrects,
+            // and a refused login would come and go on the bus.
+            if (record.discovery() || record.kernel_handle == 0) continue;
             kmod::KernelSession session;
             for (const auto& k : kernel)
                 if (record.kernel_handle != 0 && k.handle == record.kernel_handle) session = k;
@@ -117,9 +124,14 @@ public:
             session.initiator_alias = record.initiator_alias;
             session.chap_user = record.chap_user;
             session.negotiated = record.negotiated;
-            if (session.start_time_ns == 0) session.start_time_ns = record.start_time_ns;
+            // One clock for StartTime whether or not the kernel's list was
+            // read (it is a constant property): the registry's, which an
+            // adopted session takes from the kernel.
+            if (record.start_time_ns != 0) session.start_time_ns = record.start_time_ns;
             std::vector<kmod::KernelConnection> connections;
             for (const auto& c : record.connections) {
+                // Likewise a connection still logging in to join the session.
+                if (c.kernel_handle == 0) continue;
                 kmod::KernelConnection connection;
                 for (const auto& kc : session.connections)
                     if (kc.cid == c.cid) connection = kc;
@@ -200,9 +212,10 @@ void DaemonServiceDeleter::operator()(DaemonService* service) const {
     delete service;
 }
 
-DaemonServicePtr start_service(net::Daemon& daemon) {
+DaemonServicePtr start_service(net::Daemon& daemon, const ServiceSettings& settings) {
     DaemonServicePtr service(new DaemonService(daemon));
     BusOptions options;
+    options.authorization.allow_unprivileged_reads = settings.allow_unprivileged_reads;
     options.log = [](int priority, const std::string& message) {
         if (priority <= 3) log::error(message);
         else if (priority == 4) log::warning(message);
@@ -215,7 +228,8 @@ DaemonServicePtr start_service(net::Daemon& daemon) {
     daemon.set_configuration_observer([bus] { bus->configuration_changed(); });
     // Logins, hand-offs and kernel events: InterfacesAdded/Removed as they happen.
     daemon.set_sessions_observer([bus] { bus->sessions_changed(); });
-    log::info("D-Bus: serving org.iscsictl.target1");
+    log::info(std::string("D-Bus: serving org.iscsictl.target1; reading its state is open to ") +
+              (settings.allow_unprivileged_reads ? "every user" : "root and org.iscsictl.target1.manage only"));
     return service;
 }
 

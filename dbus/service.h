@@ -1,6 +1,6 @@
 // The D-Bus API wired to iscsi-targetd: the one call daemon/main.cpp makes.
 //
-//   auto bus = iscsi::dbus::start_service(daemon);
+//   auto bus = iscsi::dbus::start_service(daemon, settings);
 //
 // Returns null (after a warning in the log) when there is no system bus or
 // the name cannot be taken; the daemon then serves without D-Bus. Keep the
@@ -22,6 +22,13 @@ struct DaemonServiceDeleter {
 };
 using DaemonServicePtr = std::unique_ptr<DaemonService, DaemonServiceDeleter>;
 
-DaemonServicePtr start_service(net::Daemon& daemon);
+// The daemon's D-Bus settings (its command line).
+struct ServiceSettings {
+    // Property reads, GetManagedObjects, ListSessions and introspection for
+    // every uid; off: only root or holders of org.iscsictl.target1.manage.
+    bool allow_unprivileged_reads = false;
+};
+
+DaemonServicePtr start_service(net::Daemon& daemon, const ServiceSettings& settings = {});
 
 }  // namespace iscsi::dbus

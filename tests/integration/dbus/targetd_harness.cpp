@@ -16,14 +16,14 @@
 
 int main(int argc, char** argv) {
     std::string config_path, secrets_path;
-    bool restrict_reads = false;
+    bool unprivileged_reads = false;
     std::string test_sessions_target;
     int test_sessions = 0;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "--config" && i + 1 < argc) config_path = argv[++i];
         else if (arg == "--secrets" && i + 1 < argc) secrets_path = argv[++i];
-        else if (arg == "--restrict-reads") restrict_reads = true;
+        else if (arg == "--allow-unprivileged-reads") unprivileged_reads = true;
         // --test-sessions TARGET COUNT: a test double of the kernel's session
         // list, so that Session and Connection objects can be tested on a host.
         else if (arg == "--test-sessions" && i + 2 < argc) {
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
         else if (arg == "--foreground") continue;
         else if ((arg == "--state-dir" || arg == "--log-level") && i + 1 < argc) ++i;
         else {
-            std::fprintf(stderr, "usage: %s --config PATH --secrets PATH [--restrict-reads]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s --config PATH --secrets PATH [--allow-unprivileged-reads]\n", argv[0]);
             return 2;
         }
     }
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     sd_event_add_signal(event, nullptr, SIGINT, nullptr, nullptr);
 
     iscsi::dbus::BusOptions options;
-    options.authorization.allow_unprivileged_reads = !restrict_reads;
+    options.authorization.allow_unprivileged_reads = unprivileged_reads;
     auto service = iscsi::dbus::BusService::start(event, control, options);
     if (!service) return 1;
     std::printf("ready\n");

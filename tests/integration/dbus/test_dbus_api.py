@@ -232,6 +232,43 @@ class BusTest(unittest.TestCase):
         with open(log_path) as f:
             return f.read()
 
+    def as_nobody_dbus_send(self, path, interface, method, *args):
+        """(exit status, D-Bus error name or None, stdout) of a call made by uid 65534."""
+        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "dbus-send",
+                                 "--system", "--print-reply", "--dest=" + BUS_NAME, path, interface + "." + method]
+                                + list(args), env=self.env, capture_output=True, text=True, timeout=30)
+        match = re.search(r"Error (\S+):", result.stderr)
+        return result.returncode, match.group(1) if match else None, result.stdout
+
+    def every_read_as_nobody(self):
+        """Each read the setting covers, made by uid 65534: {what: (status, error name, stdout)}."""
+        props = "org.freedesktop.DBus.Properties"
+        return {
+            "Get Version": self.as_nobody_dbus_send(ROOT, props, "Get", "string:" + MANAGER, "string:Version"),
+            "GetAll target": self.as_nobody_dbus_send(self.target_path(), props, "GetAll",
+                                                      "string:org.iscsictl.target1.Target"),
+            "GetManagedObjects": self.as_nobody_dbus_send(ROOT, "org.freedesktop.DBus.ObjectManager",
+                                                          "GetManagedObjects"),
+            "ListSessions": self.as_nobody_dbus_send(ROOT, MANAGER, "ListSessions"),
+            "Introspect": self.as_nobody_dbus_send(ROOT, "org.freedesktop.DBus.Introspectable", "Introspect"),
+        }
+
+    def target_path(self):
+        """The first Target object's path, read as root."""
+        objects = json.loads(self.busctl("call", BUS_NAME, ROOT, "org.freedesktop.DBus.ObjectManager",
+                                         "GetManagedObjects", "--json=short").stdout)["data"][0]
+        return next(p for p, i in objects.items() if "org.iscsictl.target1.Target" in i)
+
+    def every_change_as_nobody(self):
+        """Changes by uid 65534, each must be refused: {what: (status, error name, stdout)}."""
+        return {
+            "CreateLun": self.as_nobody_dbus_send(ROOT, MANAGER, "CreateLun", "string:" + TARGET, "uint32:5",
+                                                  "string:disk1"),
+            "DeleteTarget": self.as_nobody_dbus_send(ROOT, MANAGER, "DeleteTarget", "string:" + TARGET),
+            "SaveConfiguration": self.as_nobody_dbus_send(ROOT, MANAGER, "SaveConfiguration"),
+            "Reload": self.as_nobody_dbus_send(ROOT, MANAGER, "Reload"),
+        }
+
     def configure_basic(self):
         """A target with a portal group, portal, backstore, LUN and ACL."""
         self.ok("target", "create", TARGET, "--alias", "disk one")
@@ -420,19 +457,80 @@ class CommandLineTest(BusTest):
         self.assertEqual([t["Name"] for t in self.ctl_json("target", "list")], [TARGET],
                          "a bad file leaves the running configuration as it was")
 
-    def test_unprivileged_caller_reads_but_cannot_change(self):
+
+class UnprivilegedReadsOffTest(BusTest):
+    """The default: another uid may neither read nor change; root does both."""
+
+    def test_reads_refused_by_default_with_the_named_error(self):
         self.configure_basic()
+        for what, (status, error, _) in self.every_read_as_nobody().items():
+            self.assertNotEqual(status, 0, what)
+            self.assertEqual(error, "org.iscsictl.target1.Error.PermissionDenied", what)
+        result = self.ctl("target", "list", "--json", as_nobody=True)
+        self.assertEqual(result.returncode, EXIT["denied"], result.stderr)
+        self.assertIn("--allow-unprivileged-reads", result.stderr, "the refusal names the setting")
+        result = self.ctl("session", "list", as_nobody=True)
+        self.assertEqual(result.returncode, EXIT["denied"], result.stderr)
+        before = self.stored()
+        for what, (status, error, _) in self.every_change_as_nobody().items():
+            self.assertEqual(error, "org.iscsictl.target1.Error.PermissionDenied", what)
+        self.assertEqual(self.stored(), before)
+        self.assertEqual(self.ctl_json("target", "list")[0]["Name"], TARGET, "root still reads")
+
+
+class UnprivilegedReadsOnTest(BusTest):
+    """iscsi-targetd --allow-unprivileged-reads: every uid reads, changes still need root or polkit."""
+    daemon_extra_args = ["--allow-unprivileged-reads"]
+
+    def test_reads_allowed_changes_refused_secrets_never_read(self):
+        self.configure_basic()
+        secret = "nobody-must-read-this-1"
+        self.ok("auth", "set", "target", "--target", TARGET, "--user", "dave", input=secret + "\n")
+        for what, (status, error, out) in self.every_read_as_nobody().items():
+            self.assertEqual(status, 0, f"{what}: {error}")
+            self.assertNotIn(secret, out, what)
+        self.assertIn(TARGET, self.every_read_as_nobody()["GetManagedObjects"][2])
         result = self.ctl("target", "list", "--json", as_nobody=True)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(json.loads(result.stdout)[0]["Name"], TARGET)
+        for args in (("session", "list", "--json"), ("status",), ("auth", "show", "--json")):
+            result = self.ctl(*args, as_nobody=True)
+            self.assertEqual(result.returncode, 0, f"{args}: {result.stderr}")
+            self.assertNotIn(secret, result.stdout)
         before = self.stored()
         # No polkit on the private bus: a change by uid 65534 is refused, and says why.
+        for what, (status, error, _) in self.every_change_as_nobody().items():
+            self.assertEqual(error, "org.iscsictl.target1.Error.PermissionDenied", what)
         result = self.ctl("target", "create", "iqn.2003-01.org.example:x", as_nobody=True)
         self.assertEqual(result.returncode, EXIT["denied"], result.stderr)
         self.assertIn("polkit", result.stderr)
         result = self.ctl("target", "delete", TARGET, as_nobody=True)
         self.assertEqual(result.returncode, EXIT["denied"], result.stderr)
         self.assertEqual(self.stored(), before)
+
+
+class SessionReadsTest(BusTest):
+    """Session and Connection objects under both settings (harness: test sessions)."""
+    use_harness = True
+    daemon_extra_args = ["--test-sessions", TARGET, "1"]
+
+    def test_session_objects_refused_then_allowed(self):
+        sessions = self.ctl_json("session", "list")
+        path = sessions[0]["Path"]
+        status, error, _ = self.as_nobody_dbus_send(path, "org.freedesktop.DBus.Properties", "GetAll",
+                                                    "string:org.iscsictl.target1.Session")
+        self.assertEqual(error, "org.iscsictl.target1.Error.PermissionDenied")
+        status, error, _ = self.as_nobody_dbus_send(path, "org.iscsictl.target1.Session", "Terminate")
+        self.assertEqual(error, "org.iscsictl.target1.Error.PermissionDenied")
+        self.stop_daemon()
+        self.start_daemon(["--allow-unprivileged-reads"])
+        status, error, out = self.as_nobody_dbus_send(path, "org.freedesktop.DBus.Properties", "GetAll",
+                                                      "string:org.iscsictl.target1.Session")
+        self.assertEqual(status, 0, error)
+        self.assertIn("Isid", out)
+        status, error, _ = self.as_nobody_dbus_send(path, "org.iscsictl.target1.Session", "Terminate")
+        self.assertEqual(error, "org.iscsictl.target1.Error.PermissionDenied", "a change is never open")
+        self.assertEqual(len(self.ctl_json("session", "list")), 1)
 
 
 class DBusMethodTest(BusTest):
@@ -580,20 +678,10 @@ class SessionTest(BusTest):
         self.assertTrue({"Session", "Connection", "Manager"} <= compared, compared)
 
 
-class RestrictedReadsTest(BusTest):
-    use_harness = True
-    daemon_extra_args = ["--restrict-reads"]
-
-    def test_reads_can_be_restricted_to_root(self):
-        self.ok("target", "create", TARGET)
-        result = self.ctl("target", "list", as_nobody=True)
-        self.assertEqual(result.returncode, EXIT["denied"], result.stderr)
-        self.assertEqual(self.ctl_json("target", "list")[0]["Name"], TARGET, "root still reads")
-
-
 class ShippedBusPolicyTest(BusTest):
     """The daemon under packaging/dbus/org.iscsictl.target1.conf on a deny-by-default bus."""
     bus_config = SHIPPED_POLICY_BUS_CONFIG
+    daemon_extra_args = ["--allow-unprivileged-reads"]
 
     def test_root_owns_and_changes_others_read(self):
         self.ok("target", "create", TARGET)
