@@ -46,10 +46,16 @@ bench_time() {
 
 bench_name() { printf '%s%04d' "$BENCH_IQN_PREFIX" "$1"; }
 
+# One process for all the files: a truncate(1) each costs ~0.2 s under TCG.
 bench_make_files() {
-    local n=$1 i
-    mkdir -p "$BENCH_LUN_DIR"
-    for ((i = 0; i < n; i++)); do truncate -s 1M "$(printf '%s/lun%04d.img' "$BENCH_LUN_DIR" $i)"; done
+    python3 - "$1" "$BENCH_LUN_DIR" <<'PY'
+import os, sys
+n, d = int(sys.argv[1]), sys.argv[2]
+os.makedirs(d, exist_ok=True)
+for i in range(n):
+    with open("%s/lun%04d.img" % (d, i), "wb") as f:
+        f.truncate(1 << 20)
+PY
 }
 
 # Our config.json with N targets (the daemon's own format, daemon/config/model.h).
