@@ -83,9 +83,12 @@ bench_reload() {
 bench_lio_saveconfig() {
     local n=$1 out=$2 one=/run/bench-lio-one.json
     vm_step "targetcli: one target to learn its saveconfig.json"
-    targetcli /backstores/fileio create lun0000 "$BENCH_LUN_DIR/lun0000.img" 1M >/dev/null
-    targetcli /iscsi create "$(bench_name 0)" >/dev/null
-    targetcli "/iscsi/$(bench_name 0)/tpg1/luns" create /backstores/fileio/lun0000 >/dev/null
+    # rtslib-fb points target_core_mod's dbroot here and refuses to start
+    # when the directory is missing (the package does not create it).
+    mkdir -p /etc/rtslib-fb-target
+    targetcli /backstores/fileio create lun0000 "$BENCH_LUN_DIR/lun0000.img" 1M
+    targetcli /iscsi create "$(bench_name 0)"
+    targetcli "/iscsi/$(bench_name 0)/tpg1/luns" create /backstores/fileio/lun0000
     targetctl save "$one"
     targetctl clear
     python3 - "$one" "$n" "$BENCH_IQN_PREFIX" "$BENCH_LUN_DIR" > "$out" <<'PY'
