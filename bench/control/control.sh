@@ -227,6 +227,11 @@ guest_main() {
     modprobe target_core_mod
     modprobe target_core_file
     modprobe iscsi_target_mod
+    # targetcli asks the system bus for tcmu-runner's handlers and gives up
+    # without a bus: start the guest's bus now, and once (stack_start would
+    # start another on the same socket).
+    dbus_start
+    dbus_start() { :; }
     vm_step "creating $n sparse 1 MiB files"
     bench_make_files "$n"
     local lio_file=/run/bench-saveconfig.json ours_file=/run/bench-config.json empty=/run/bench-empty.json
