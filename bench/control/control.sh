@@ -18,7 +18,7 @@
 # `iscsictl session list --json` is timed with all of them live, with the
 # daemon's VmRSS/VmHWM.
 #
-# guest_main TARGETS CLI_TARGETS SESSIONS ROUNDS
+# guest_main TARGETS CLI_TARGETS SESSIONS ROUNDS [both|ours]
 BENCH_IQN_PREFIX=iqn.2026-12.org.iscsi-target:bench.t
 BENCH_LUN_DIR=/var/tmp/bench-luns
 BENCH_ETC=/etc/iscsi-target
@@ -238,7 +238,7 @@ JSON
 }
 
 guest_main() {
-    local n=${1:-1000} cli_n=${2:-1000} sessions=${3:-1000} rounds=${4:-1} r
+    local n=${1:-1000} cli_n=${2:-1000} sessions=${3:-1000} rounds=${4:-1} sides=${5:-both} r
     ulimit -n 65536
     export HOME=/root
     : > "$VM_JOB_DIR/results.txt"
@@ -254,7 +254,7 @@ guest_main() {
     vm_step "creating $n sparse 1 MiB files"
     bench_make_files "$n"
     local lio_file=/run/bench-saveconfig.json ours_file=/run/bench-config.json empty=/run/bench-empty.json
-    bench_lio_saveconfig "$n" "$lio_file"
+    [ "$sides" = ours ] || bench_lio_saveconfig "$n" "$lio_file"
     bench_our_config "$n" "$ours_file"
     echo '{ "backstores": [], "targets": [], "discovery": { "enabled": true } }' > "$empty"
     vm_on_exit "targetctl clear"
@@ -262,7 +262,9 @@ guest_main() {
     bench_say "daemon idle: $(bench_rss)"
     for ((r = 1; r <= rounds; r++)); do
         vm_step "round $r of $rounds"
-        if [ $((r % 2)) -eq 1 ]; then
+        if [ "$sides" = ours ]; then
+            bench_ours_reload_round "$n" "$ours_file" "$empty"
+        elif [ $((r % 2)) -eq 1 ]; then
             bench_lio_round "$n" "$lio_file"
             bench_ours_reload_round "$n" "$ours_file" "$empty"
         else
