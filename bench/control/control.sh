@@ -40,6 +40,7 @@ bench_time() {
         tail -n 20 /run/bench-last.out
         vm_fail "$label failed with status $rc after ${BENCH_ELAPSED} s"
     fi
+    grep -h '^bench: ' /run/bench-last.out || true
     bench_say "$(printf '%-48s %9.3f s' "$label" "$BENCH_ELAPSED")"
     echo "$label $BENCH_ELAPSED" >> "$VM_JOB_DIR/results.txt"
 }
@@ -73,10 +74,18 @@ print(json.dumps({
 PY
 }
 
-# The daemon reads $BENCH_ETC/config.json on Reload.
+# The daemon reads $BENCH_ETC/config.json on Reload. iscsictl gives up on
+# a D-Bus call after 30 s (dbus/client/client.cpp) while the daemon carries
+# on; a 1,000-target reload under TCG can take longer, so then this waits
+# until the daemon answers again with the new configuration in force, and
+# says so: the time measured is until the reload was done.
 bench_reload() {
+    local want
+    want=$(jq '.targets | length' "$1")
     cp "$1" "$BENCH_ETC/config.json"
-    "$VM_ISCSICTL" config reload
+    "$VM_ISCSICTL" config reload && return 0
+    echo "bench: iscsictl config reload gave up (D-Bus call timeout); waiting for the daemon to finish it" >&2
+    vm_wait_for 1200 eval '[ "$("$VM_ISCSICTL" target list --json | jq length)" = "$want" ]'
 }
 
 # targetcli writes the saveconfig.json for one target; it is repeated N times.
