@@ -49,11 +49,39 @@ Result<std::vector<Operation>> ConfigfsManager::plan(const config::Config& confi
 }
 
 Result<void> ConfigfsManager::apply(const config::Config& config) {
-    auto operations = plan(config);
-    if (!operations) {
-        return tl::unexpected(operations.error());
+    auto desired = desired_state(config, stat_size);
+    if (!desired) {
+        return tl::unexpected(desired.error());
     }
-    return execute(*operations);
+    if (current_ && !configfs_names_match(root_, *current_)) {
+        current_.reset();
+    }
+    if (!current_) {
+        auto read = read_configfs_state(root_);
+        if (!read) {
+            return tl::unexpected(read.error());
+        }
+        current_ = std::move(*read);
+    }
+    auto planned = plan_configfs(*current_, *desired);
+    if (!planned) {
+        return tl::unexpected(planned.error());
+    }
+    const std::vector<Operation>& operations = *planned;
+    auto done = execute(operations);
+    if (!done) {
+        current_.reset();  // part of the plan ran: read it all next time
+        return done;
+    }
+    std::vector<std::string> touched;
+    touched.reserve(operations.size());
+    for (const auto& op : operations) {
+        touched.push_back(op.path);
+    }
+    if (auto ok = refresh_configfs_state(root_, touched, *current_); !ok) {
+        current_.reset();
+    }
+    return {};
 }
 
 Result<void> ConfigfsManager::execute(const std::vector<Operation>& operations) {

@@ -1,8 +1,17 @@
 // Makes LIO's configfs tree match a configuration: read what is there,
 // compute the plan (configfs_plan.h), apply it in order. Idempotent: applying
 // the same configuration twice does nothing the second time.
+//
+// apply() keeps the state it read and, after a plan ran, re-reads only what
+// the plan touched: one change among 1,000 targets then costs that target,
+// not a read of every target's attributes (which made creating N objects one
+// by one O(N^2) in configfs reads). The kept state is dropped, and the next
+// apply reads the whole tree, when an operation fails or when the tree's
+// fabric, HBA, target or device names no longer match it (someone else
+// changed the tree, the module was reloaded).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +39,7 @@ public:
 
 private:
     std::string root_;
+    std::optional<TreeState> current_;  // the tree as of the last apply, see above
 };
 
 }  // namespace iscsi::kmod

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <system_error>
 
@@ -97,6 +98,25 @@ std::map<std::string, std::string> read_attributes(const fs::path& dir) {
     return values;
 }
 
+// One device of our HBA `hba` (of `type`) into `state`: ours (by its alias)
+// into devices, anyone else's into foreign_devices.
+void read_device(const fs::path& root, config::BackstoreType type, const std::string& hba, const std::string& name,
+                 TreeState& state) {
+    const fs::path dir = root / "core" / hba / name;
+    const std::string alias = read_attribute(dir / "alias").value_or("");
+    if (alias.rfind(kOwnedAliasPrefix, 0) != 0) {
+        state.foreign_devices.insert(hba + "/" + name);
+        return;
+    }
+    DeviceState device;
+    device.type = type;
+    device.name = name;
+    device.alias = alias;
+    device.enabled = read_attribute(dir / "enable").value_or("0") == "1";
+    device.attributes = read_attributes(dir / "attrib");
+    state.devices[name] = std::move(device);
+}
+
 Result<void> read_core(const fs::path& root, TreeState& state) {
     for (auto type : {config::BackstoreType::FileIo, config::BackstoreType::Block, config::BackstoreType::Ramdisk,
                       config::BackstoreType::User}) {
@@ -112,19 +132,7 @@ Result<void> read_core(const fs::path& root, TreeState& state) {
             return tl::unexpected(devices.error());
         }
         for (const auto& name : *devices) {
-            const fs::path dir = hba_dir / name;
-            const std::string alias = read_attribute(dir / "alias").value_or("");
-            if (alias.rfind(kOwnedAliasPrefix, 0) != 0) {
-                state.foreign_devices.insert(hba + "/" + name);
-                continue;
-            }
-            DeviceState device;
-            device.type = type;
-            device.name = name;
-            device.alias = alias;
-            device.enabled = read_attribute(dir / "enable").value_or("0") == "1";
-            device.attributes = read_attributes(dir / "attrib");
-            state.devices[name] = std::move(device);
+            read_device(root, type, hba, name, state);
         }
     }
     return {};
@@ -186,6 +194,28 @@ Result<TpgState> read_tpg(const fs::path& dir) {
     return tpg;
 }
 
+// One target of our fabric into `state`.
+Result<void> read_target(const fs::path& fabric, const std::string& name, TreeState& state) {
+    TargetState target;
+    auto groups = subdirectories(fabric / name);
+    if (!groups) {
+        return tl::unexpected(groups.error());
+    }
+    for (const auto& group : *groups) {
+        auto tpgt = numbered<uint16_t>(group, "tpgt_");
+        if (!tpgt) {
+            continue;  // fabric_statistics, param
+        }
+        auto tpg = read_tpg(fabric / name / group);
+        if (!tpg) {
+            return tl::unexpected(tpg.error());
+        }
+        target.tpgs[*tpgt] = std::move(*tpg);
+    }
+    state.targets[name] = std::move(target);
+    return {};
+}
+
 Result<void> read_fabric(const fs::path& root, TreeState& state) {
     const fs::path fabric = root / kFabricDirectory;
     std::error_code ec;
@@ -201,25 +231,36 @@ Result<void> read_fabric(const fs::path& root, TreeState& state) {
         if (name == "discovery_auth") {
             continue;  // LIO's fabric-wide default group, not a target
         }
-        TargetState target;
-        auto groups = subdirectories(fabric / name);
-        if (!groups) {
-            return tl::unexpected(groups.error());
+        if (auto ok = read_target(fabric, name, state); !ok) {
+            return ok;
         }
-        for (const auto& group : *groups) {
-            auto tpgt = numbered<uint16_t>(group, "tpgt_");
-            if (!tpgt) {
-                continue;  // fabric_statistics, param
-            }
-            auto tpg = read_tpg(fabric / name / group);
-            if (!tpg) {
-                return tl::unexpected(tpg.error());
-            }
-            target.tpgs[*tpgt] = std::move(*tpg);
-        }
-        state.targets[name] = std::move(target);
     }
     return {};
+}
+
+std::optional<config::BackstoreType> owned_hba_type(const std::string& hba) {
+    for (auto type : {config::BackstoreType::FileIo, config::BackstoreType::Block, config::BackstoreType::Ramdisk,
+                      config::BackstoreType::User}) {
+        if (owned_hba_directory(type) == hba) {
+            return type;
+        }
+    }
+    return std::nullopt;
+}
+
+// The first `count` components of a relative path ("a/b/c", 2: {"a", "b"}).
+std::vector<std::string> leading_components(const std::string& path, size_t count) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (parts.size() < count && start <= path.size()) {
+        const size_t slash = path.find('/', start);
+        parts.push_back(path.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+        if (slash == std::string::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    return parts;
 }
 
 }  // namespace
@@ -238,6 +279,114 @@ Result<TreeState> read_configfs_state(const std::string& root) {
         return tl::unexpected(ok.error());
     }
     return state;
+}
+
+bool configfs_names_match(const std::string& root_text, const TreeState& state) {
+    const fs::path root = root_text;
+    std::error_code ec;
+    const fs::path fabric = root / kFabricDirectory;
+    if (fs::is_directory(fabric, ec) != state.fabric_present) {
+        return false;
+    }
+    if (state.fabric_present) {
+        auto targets = subdirectories(fabric);
+        if (!targets) {
+            return false;
+        }
+        std::set<std::string> names(targets->begin(), targets->end());
+        names.erase("discovery_auth");
+        if (names.size() != state.targets.size()) {
+            return false;
+        }
+        for (const auto& [name, target] : state.targets) {
+            if (!names.count(name)) {
+                return false;
+            }
+        }
+    }
+    std::set<std::string> devices;
+    for (auto type : {config::BackstoreType::FileIo, config::BackstoreType::Block, config::BackstoreType::Ramdisk,
+                      config::BackstoreType::User}) {
+        const std::string hba = owned_hba_directory(type);
+        if (fs::is_directory(root / "core" / hba, ec) != (state.hbas.count(hba) != 0)) {
+            return false;
+        }
+        auto names = subdirectories(root / "core" / hba);
+        if (!names) {
+            return false;
+        }
+        for (const auto& name : *names) {
+            devices.insert(hba + "/" + name);
+        }
+    }
+    std::set<std::string> known = state.foreign_devices;
+    for (const auto& [name, device] : state.devices) {
+        known.insert(owned_hba_directory(device.type) + "/" + name);
+    }
+    return devices == known;
+}
+
+Result<void> refresh_configfs_state(const std::string& root_text, const std::vector<std::string>& paths,
+                                    TreeState& state) {
+    const fs::path root = root_text;
+    std::set<std::string> devices, targets;
+    bool hbas = false, fabric = false;
+    for (const auto& path : paths) {
+        const auto parts = leading_components(path, 3);
+        if (parts.size() >= 2 && parts[0] == "core") {
+            if (!owned_hba_type(parts[1])) {
+                continue;  // never ours: the plan does not go there
+            }
+            if (parts.size() == 2) {
+                hbas = true;
+            } else {
+                devices.insert(parts[1] + "/" + parts[2]);
+            }
+        } else if (!parts.empty() && parts[0] == kFabricDirectory) {
+            if (parts.size() == 1) {
+                fabric = true;
+            } else if (parts[1] != "discovery_auth") {
+                targets.insert(parts[1]);
+            }
+        }
+    }
+    std::error_code ec;
+    if (hbas) {
+        state.hbas.clear();
+        for (auto type : {config::BackstoreType::FileIo, config::BackstoreType::Block,
+                          config::BackstoreType::Ramdisk, config::BackstoreType::User}) {
+            const std::string hba = owned_hba_directory(type);
+            if (fs::is_directory(root / "core" / hba, ec)) {
+                state.hbas.insert(hba);
+            }
+        }
+    }
+    for (const auto& key : devices) {
+        const std::string hba = key.substr(0, key.find('/'));
+        const std::string name = key.substr(key.find('/') + 1);
+        state.foreign_devices.erase(key);
+        if (auto it = state.devices.find(name); it != state.devices.end() && owned_hba_directory(it->second.type) == hba) {
+            state.devices.erase(it);
+        }
+        if (fs::is_directory(root / "core" / hba / name, ec)) {
+            read_device(root, *owned_hba_type(hba), hba, name, state);
+        }
+    }
+    if (fabric) {
+        state.fabric_present = fs::is_directory(root / kFabricDirectory, ec);
+        if (!state.fabric_present) {
+            state.targets.clear();
+        }
+    }
+    for (const auto& name : targets) {
+        state.targets.erase(name);
+        if (fs::is_directory(root / kFabricDirectory / name, ec)) {
+            if (auto ok = read_target(root / kFabricDirectory, name, state); !ok) {
+                return ok;
+            }
+        }
+    }
+    return {};
 }
 
 }  // namespace iscsi::kmod

@@ -149,5 +149,56 @@ TEST_F(FakeConfigfs, ExecutesOperationsAndNamesTheOneThatFails) {
     EXPECT_FALSE(fs::exists(root_ / "never")) << "execution stops at the first failure";
 }
 
+// The manager keeps what it read and re-reads only what a plan touched: that
+// must give what a full read gives.
+TEST_F(FakeConfigfs, ARefreshedStateMatchesAFullRead) {
+    populate_applied_tree();
+    auto state = read_configfs_state(root_.string());
+    ASSERT_TRUE(state) << state.error().message;
+    EXPECT_TRUE(configfs_names_match(root_.string(), *state));
+
+    const std::string tpg = std::string("iscsi_handoff/") + kTarget + "/tpgt_1";
+    const std::string other = "iqn.2026-12.org.example:other";
+    file("core/fileio_7143/disk2/alias", std::string(kOwnedAliasPrefix) + "disk2\n");
+    file("core/fileio_7143/disk2/enable", "1\n");
+    link(tpg + "/lun/lun_2/backstore", "../../../../../core/fileio_7143/disk2");
+    fs::remove(root_ / (tpg + "/lun/lun_1/backstore"));
+    fs::remove_all(root_ / "core/rd_mcp_7143");
+    dir("iscsi_handoff/" + other + "/tpgt_3/lun");
+    EXPECT_FALSE(configfs_names_match(root_.string(), *state)) << "a device and a target came and went";
+
+    auto ok = refresh_configfs_state(root_.string(),
+                                     {"core/fileio_7143/disk2", "core/fileio_7143/disk2/enable",
+                                      tpg + "/lun/lun_2/backstore", tpg + "/lun/lun_1/backstore",
+                                      "core/rd_mcp_7143/ram1", "core/rd_mcp_7143", "iscsi_handoff/" + other + "/tpgt_3"},
+                                     *state);
+    ASSERT_TRUE(ok) << ok.error().message;
+    auto full = read_configfs_state(root_.string());
+    ASSERT_TRUE(full) << full.error().message;
+    EXPECT_TRUE(configfs_names_match(root_.string(), *state));
+    EXPECT_EQ(state->hbas, full->hbas);
+    EXPECT_EQ(state->foreign_devices, full->foreign_devices);
+    ASSERT_EQ(state->devices.size(), full->devices.size());
+    for (const auto& [name, device] : full->devices) {
+        ASSERT_TRUE(state->devices.count(name)) << name;
+        EXPECT_EQ(state->devices.at(name).alias, device.alias);
+        EXPECT_EQ(state->devices.at(name).attributes, device.attributes);
+    }
+    ASSERT_EQ(state->targets.size(), 2u);
+    for (const auto& [name, target] : full->targets) {
+        ASSERT_TRUE(state->targets.count(name)) << name;
+        ASSERT_EQ(state->targets.at(name).tpgs.size(), target.tpgs.size()) << name;
+        for (const auto& [tag, group] : target.tpgs) {
+            const TpgState& mine = state->targets.at(name).tpgs.at(tag);
+            ASSERT_EQ(mine.luns.size(), group.luns.size()) << name << " tpgt " << tag;
+            for (const auto& [lun, where] : group.luns) {
+                EXPECT_TRUE(mine.luns.at(lun).same_storage(where)) << name << " lun " << lun;
+            }
+            EXPECT_EQ(mine.attributes, group.attributes);
+        }
+    }
+    EXPECT_EQ(state->targets.at(kTarget).tpgs.at(1).luns.at(2).device, "disk2");
+}
+
 }  // namespace
 }  // namespace iscsi::kmod
