@@ -1,5 +1,6 @@
 #include "dbus/client/client.h"
 
+#include <cerrno>
 #include <cstring>
 
 #include "dbus/names.h"
@@ -8,6 +9,14 @@ namespace iscsi::dbus::client {
 namespace {
 
 constexpr uint64_t kCallTimeoutUs = 30'000'000;
+// Reload and SaveConfiguration apply or write the whole configuration: with
+// thousands of objects on a slow machine that takes minutes, and giving up
+// while the daemon goes on would report a failure that is not one.
+constexpr uint64_t kWholeConfigurationTimeoutUs = 600'000'000;
+
+uint64_t call_timeout_us(const std::string& method) {
+    return method == "Reload" || method == "SaveConfiguration" ? kWholeConfigurationTimeoutUs : kCallTimeoutUs;
+}
 
 CallError local_error(const std::string& what, int r) {
     return CallError{"", what + ": " + std::strerror(-r), false};
@@ -116,7 +125,7 @@ Result<nlohmann::json> Client::call(const std::string& path, const std::string& 
     if (append && (r = append(request.get())) < 0) return tl::unexpected(local_error("cannot build the call arguments", r));
     BusError error;
     sd_bus_message* reply_raw = nullptr;
-    r = sd_bus_call(bus_.get(), request.get(), kCallTimeoutUs, error.get(), &reply_raw);
+    r = sd_bus_call(bus_.get(), request.get(), call_timeout_us(method), error.get(), &reply_raw);
     MessagePtr reply(reply_raw);
     if (r < 0) {
         CallError failure{error.name(), error.is_set() ? error.message() : std::strerror(-r), false};
@@ -124,6 +133,9 @@ Result<nlohmann::json> Client::call(const std::string& path, const std::string& 
             failure.name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
             failure.not_running = true;
             failure.message = "iscsi-targetd is not running";
+        } else if (r == -ETIMEDOUT) {
+            failure.message = method + " got no answer within " + std::to_string(call_timeout_us(method) / 1'000'000) +
+                              " s; iscsi-targetd may still be working on it (see `iscsictl status`)";
         }
         return tl::unexpected(failure);
     }
