@@ -10,15 +10,21 @@
 // NOP-Ins.
 //
 //   bench-hold-sessions --target IQN [--address A] [--port P] [--count N]
-//                       [--initiator IQN]
+//                       [--initiator IQN] [--parallel P]
+// P logins are in flight at once (default 8), each on its own thread and its
+// own connections, so the time is the daemon's, not this client's round trips.
 // Prints "ready N SECONDS" on stdout once every session is logged in (or
 // exits 1 naming the first failure), then waits for stdin to close.
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -68,12 +74,14 @@ int main(int argc, char** argv) {
     std::string address = "127.0.0.1", target, initiator = "iqn.2026-12.org.iscsi-target:bench.sessions";
     uint16_t port = 3260;
     uint32_t count = 1000;
+    uint32_t parallel = 8;
     CLI::App app{"Hold N live iSCSI sessions until stdin closes"};
     app.add_option("--address", address);
     app.add_option("--port", port);
     app.add_option("--target", target)->required();
     app.add_option("--initiator", initiator);
     app.add_option("--count", count);
+    app.add_option("--parallel", parallel, "logins in flight at once")->check(CLI::Range(1u, 256u));
     CLI11_PARSE(app, argc, argv);
 
     rlimit files{};
@@ -82,19 +90,26 @@ int main(int argc, char** argv) {
     ::setrlimit(RLIMIT_NOFILE, &files);
 
     const auto start = std::chrono::steady_clock::now();
-    std::vector<RawClient> clients;
-    clients.reserve(count);
-    for (uint32_t i = 0; i < count; ++i) {
-        clients.emplace_back();
-        if (!clients.back().connect(address, port)) {
-            std::fprintf(stderr, "session %u: cannot connect to %s:%u\n", i, address.c_str(), port);
-            return 1;
+    std::vector<RawClient> clients(count);
+    std::atomic<bool> failed{false};
+    std::mutex report;
+    auto worker = [&](uint32_t first) {
+        for (uint32_t i = first; i < count && !failed; i += parallel) {
+            std::string why;
+            if (!clients[i].connect(address, port))
+                why = "cannot connect to " + address + ":" + std::to_string(port);
+            else
+                why = login(clients[i], initiator, target, i);
+            if (!why.empty()) {
+                std::lock_guard lock(report);
+                if (!failed.exchange(true)) std::fprintf(stderr, "session %u: %s\n", i, why.c_str());
+            }
         }
-        if (auto why = login(clients.back(), initiator, target, i); !why.empty()) {
-            std::fprintf(stderr, "session %u: %s\n", i, why.c_str());
-            return 1;
-        }
-    }
+    };
+    std::vector<std::thread> workers;
+    for (uint32_t w = 0; w < std::max<uint32_t>(1, std::min(parallel, count)); ++w) workers.emplace_back(worker, w);
+    for (auto& t : workers) t.join();
+    if (failed) return 1;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("ready %u %.2f\n", count, seconds);
     std::fflush(stdout);
