@@ -250,11 +250,14 @@ static bool ih_take_cmdsn(struct ih_conn *conn, const u8 *bhs, u32 cmdsn)
 
 /* ------------------------------------------------------------------ NOP-Out */
 
-static int ih_rx_nop_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
+/*
+ * The start of a NOP-Out or Text Request: its data segment into rx_buf, the
+ * data digest checked, then its CmdSN taken. Returns < 0 to close the
+ * connection, 0 when the PDU is dropped (a duplicate or out-of-window CmdSN,
+ * s.4.2.2.1), 1 when it is to be processed.
+ */
+static int ih_rx_data_segment(struct ih_conn *conn, u8 *bhs, u32 dlen, u32 cmdsn)
 {
-	struct iscsi_nopout *h = (struct iscsi_nopout *)bhs;
-	struct iscsi_nopin *rsp;
-	struct ih_raw *raw;
 	bool digest_ok;
 	int ret;
 
@@ -265,8 +268,19 @@ static int ih_rx_nop_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
 		ih_digest_error(conn, bhs);
 		return -EPROTO;
 	}
-	if (!ih_take_cmdsn(conn, bhs, be32_to_cpu(h->cmdsn)))
-		return 0;
+	return ih_take_cmdsn(conn, bhs, cmdsn) ? 1 : 0;
+}
+
+static int ih_rx_nop_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
+{
+	struct iscsi_nopout *h = (struct iscsi_nopout *)bhs;
+	struct iscsi_nopin *rsp;
+	struct ih_raw *raw;
+	int ret;
+
+	ret = ih_rx_data_segment(conn, bhs, dlen, be32_to_cpu(h->cmdsn));
+	if (ret <= 0)
+		return ret;
 	/* A valid TTT answers our NOP-In ping (s.11.18); it is never replied to. */
 	if (h->ttt != cpu_to_be32(ISCSI_RESERVED_TAG)) {
 		ih_nop_answered(conn, be32_to_cpu(h->ttt));
@@ -799,18 +813,11 @@ static int ih_rx_logout(struct ih_conn *conn, u8 *bhs, u32 dlen)
 static int ih_rx_text(struct ih_conn *conn, u8 *bhs, u32 dlen)
 {
 	struct iscsi_text *h = (struct iscsi_text *)bhs;
-	bool digest_ok;
 	int ret;
 
-	ret = ih_recv_data_buf(conn, dlen, &digest_ok);
-	if (ret)
+	ret = ih_rx_data_segment(conn, bhs, dlen, be32_to_cpu(h->cmdsn));
+	if (ret <= 0)
 		return ret;
-	if (!digest_ok) {
-		ih_digest_error(conn, bhs);
-		return -EPROTO;
-	}
-	if (!ih_take_cmdsn(conn, bhs, be32_to_cpu(h->cmdsn)))
-		return 0;
 	return ih_text_request(conn, bhs, conn->rx_buf, dlen);
 }
 

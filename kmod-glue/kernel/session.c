@@ -201,36 +201,34 @@ void ih_conn_close(struct ih_conn *conn, u32 reason)
 	queue_work(ih_wq, &conn->close_work);
 }
 
-void ih_sess_close(struct ih_sess *sess, u32 reason)
+/* Starts closing every connection of sess; with ih_lock held. */
+static void ih_sess_close_locked(struct ih_sess *sess, u32 reason)
 {
 	struct ih_conn *conn;
 
-	mutex_lock(&ih_lock);
+	lockdep_assert_held(&ih_lock);
 	if (!sess->down_reason)
 		sess->down_reason = reason;
 	sess->state = ISCSI_HANDOFF_SESSION_STATE_CLOSING;
 	list_for_each_entry(conn, &sess->conns, sess_node)
 		ih_conn_close(conn, reason);
+}
+
+void ih_sess_close(struct ih_sess *sess, u32 reason)
+{
+	mutex_lock(&ih_lock);
+	ih_sess_close_locked(sess, reason);
 	mutex_unlock(&ih_lock);
 }
 
 void ih_close_tpg_sessions(struct ih_tpg *tpg, u32 reason)
 {
-	struct ih_sess *sess, *tmp;
-	LIST_HEAD(victims);
+	struct ih_sess *sess;
 
 	mutex_lock(&ih_lock);
-	list_for_each_entry_safe(sess, tmp, &ih_sess_list, node) {
-		struct ih_conn *conn;
-
-		if (sess->tpg != tpg)
-			continue;
-		if (!sess->down_reason)
-			sess->down_reason = reason;
-		sess->state = ISCSI_HANDOFF_SESSION_STATE_CLOSING;
-		list_for_each_entry(conn, &sess->conns, sess_node)
-			ih_conn_close(conn, reason);
-	}
+	list_for_each_entry(sess, &ih_sess_list, node)
+		if (sess->tpg == tpg)
+			ih_sess_close_locked(sess, reason);
 	mutex_unlock(&ih_lock);
 	/* close_work runs on ih_wq and is synchronous to the end. */
 	flush_workqueue(ih_wq);
@@ -241,14 +239,8 @@ void ih_close_all_sessions(u32 reason)
 	struct ih_sess *sess;
 
 	mutex_lock(&ih_lock);
-	list_for_each_entry(sess, &ih_sess_list, node) {
-		struct ih_conn *conn;
-
-		if (!sess->down_reason)
-			sess->down_reason = reason;
-		list_for_each_entry(conn, &sess->conns, sess_node)
-			ih_conn_close(conn, reason);
-	}
+	list_for_each_entry(sess, &ih_sess_list, node)
+		ih_sess_close_locked(sess, reason);
 	mutex_unlock(&ih_lock);
 	flush_workqueue(ih_wq);
 }
@@ -263,17 +255,9 @@ void ih_close_target_sessions(struct ih_tiqn *tiqn, u32 reason)
 	struct ih_sess *sess;
 
 	mutex_lock(&ih_lock);
-	list_for_each_entry(sess, &ih_sess_list, node) {
-		struct ih_conn *conn;
-
-		if (!sess->tpg || sess->tpg->tiqn != tiqn)
-			continue;
-		if (!sess->down_reason)
-			sess->down_reason = reason;
-		sess->state = ISCSI_HANDOFF_SESSION_STATE_CLOSING;
-		list_for_each_entry(conn, &sess->conns, sess_node)
-			ih_conn_close(conn, reason);
-	}
+	list_for_each_entry(sess, &ih_sess_list, node)
+		if (sess->tpg && sess->tpg->tiqn == tiqn)
+			ih_sess_close_locked(sess, reason);
 	mutex_unlock(&ih_lock);
 }
 

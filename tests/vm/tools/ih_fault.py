@@ -282,24 +282,44 @@ CASES = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def run_cases(doc, cases, label, isid_base, add_arguments=None, cleanup=None, with_args=False, errors=()):
+    """The command line every ih_* checker shares: --target, --port, [case ...].
+
+    Each case runs on a fresh login (its own ISID, isid_base + i) and prints
+    "ok" or "FAIL"; cleanup(args) runs at the end whatever happened. Returns
+    the exit status: 0 when every case passed.
+    """
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", required=True)
     ap.add_argument("--port", type=int, default=3260)
+    if add_arguments:
+        add_arguments(ap)
     ap.add_argument("cases", nargs="*")
     args = ap.parse_args()
     ok = True
-    for i, name in enumerate(args.cases or list(CASES)):
-        try:
-            s = Session(args, i + 1)
-            CASES[name](s)
-            s.s.close()
-            print("ok   %s" % name, flush=True)
-        except (AssertionError, ConnectionError, socket.timeout, OSError) as e:
-            ok = False
-            print("FAIL %s: %s" % (name, e), flush=True)
-    print("faults: %s" % ("all ok" if ok else "FAILED"))
+    try:
+        for i, name in enumerate(args.cases or list(cases)):
+            try:
+                s = Session(args, isid_base + i)
+                s.args = args
+                if with_args:
+                    cases[name](s, args)
+                else:
+                    cases[name](s)
+                s.s.close()
+                print("ok   %s" % name, flush=True)
+            except (AssertionError, ConnectionError, socket.timeout, OSError) + tuple(errors) as e:
+                ok = False
+                print("FAIL %s: %s" % (name, e), flush=True)
+    finally:
+        if cleanup:
+            cleanup(args)
+    print("%s: %s" % (label, "all ok" if ok else "FAILED"))
     return 0 if ok else 1
+
+
+def main():
+    return run_cases(__doc__, CASES, "faults", 1)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,13 @@ NOP-Out (the target sends nothing before the initiator's first PDU) and then:
 The TPG attributes are set back to 15/30 (the defaults) at the end.
 Usage: ih_nop.py --target IQN --attrib DIR [--port 3260] [case ...]
 """
-import argparse
 import os
 import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ih_fault import Session, pdu, recv_pdu, OP_NOP_IN, OP_NOP_OUT  # noqa: E402
+from ih_fault import Session, pdu, recv_pdu, OP_NOP_IN, OP_NOP_OUT, run_cases  # noqa: E402
 from ih_tmf import read_ok  # noqa: E402
 
 
@@ -97,27 +96,10 @@ CASES = {"silent": case_silent, "answering": case_answering, "off": case_off}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--target", required=True)
-    ap.add_argument("--attrib", required=True, help="the TPG's configfs attrib/ directory")
-    ap.add_argument("--port", type=int, default=3260)
-    ap.add_argument("cases", nargs="*")
-    args = ap.parse_args()
-    ok = True
-    try:
-        for i, name in enumerate(args.cases or list(CASES)):
-            try:
-                s = Session(args, 0x60 + i)
-                CASES[name](s, args)
-                s.s.close()
-                print("ok   %s" % name, flush=True)
-            except (AssertionError, ConnectionError, socket.timeout, OSError) as e:
-                ok = False
-                print("FAIL %s: %s" % (name, e), flush=True)
-    finally:
-        set_nop(args, 15, 30)
-    print("nop: %s" % ("all ok" if ok else "FAILED"))
-    return 0 if ok else 1
+    def attrib(ap):
+        ap.add_argument("--attrib", required=True, help="the TPG's configfs attrib/ directory")
+    return run_cases(__doc__, CASES, "nop", 0x60, add_arguments=attrib,
+                     cleanup=lambda args: set_nop(args, 15, 30), with_args=True)
 
 
 if __name__ == "__main__":

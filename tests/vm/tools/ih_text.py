@@ -18,15 +18,13 @@ configuration), logs in through `ih_tool.py serve` like ih_fault.py and checks
 Each case ends with a READ that must succeed.
 Usage: ih_text.py --target IQN [--port 3260] [case ...]
 """
-import argparse
 import os
-import socket
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ih_fault import Session, pdu, OP_REJECT  # noqa: E402
+from ih_fault import Session, pdu, OP_REJECT, run_cases  # noqa: E402
 from ih_tmf import read_ok  # noqa: E402
 
 OP_TEXT, OP_TEXT_RSP = 0x04, 0x24
@@ -139,26 +137,8 @@ CASES = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--target", required=True)
-    ap.add_argument("--port", type=int, default=3260)
-    ap.add_argument("cases", nargs="*")
-    args = ap.parse_args()
-    ok = True
-    try:
-        for i, name in enumerate(args.cases or list(CASES)):
-            try:
-                s = Session(args, 0x50 + i)
-                CASES[name](s, args)
-                s.s.close()
-                print("ok   %s" % name, flush=True)
-            except (AssertionError, ConnectionError, socket.timeout, OSError, subprocess.CalledProcessError) as e:
-                ok = False
-                print("FAIL %s: %s" % (name, e), flush=True)
-    finally:
-        store(args, [])
-    print("text: %s" % ("all ok" if ok else "FAILED"))
-    return 0 if ok else 1
+    return run_cases(__doc__, CASES, "text", 0x50, cleanup=lambda args: store(args, []), with_args=True,
+                     errors=(subprocess.CalledProcessError,))
 
 
 if __name__ == "__main__":

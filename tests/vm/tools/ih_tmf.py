@@ -26,13 +26,11 @@ that the session still works (a READ succeeds) where it must survive:
 Usage: ih_tmf.py --target IQN [--port 3260] [case ...]   (default: every case)
 Exit 0 when every case got its expected answer.
 """
-import argparse
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ih_fault import Session, pdu, recv_pdu, OP_NOP_IN, OP_R2T, OP_SCSI, OP_SCSI_RSP, OP_DATA_OUT  # noqa: E402
+from ih_fault import Session, pdu, recv_pdu, OP_NOP_IN, OP_R2T, OP_SCSI, OP_SCSI_RSP, OP_DATA_OUT, run_cases  # noqa: E402
 
 OP_TMF, OP_TMF_RSP, OP_DATA_IN = 0x02, 0x22, 0x25
 ABORT_TASK, ABORT_TASK_SET, CLEAR_ACA, CLEAR_TASK_SET = 1, 2, 3, 4
@@ -187,24 +185,7 @@ CASES = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--target", required=True)
-    ap.add_argument("--port", type=int, default=3260)
-    ap.add_argument("cases", nargs="*")
-    args = ap.parse_args()
-    ok = True
-    for i, name in enumerate(args.cases or list(CASES)):
-        try:
-            s = Session(args, 0x40 + i)
-            s.args = args
-            CASES[name](s)
-            s.s.close()
-            print("ok   %s" % name, flush=True)
-        except (AssertionError, ConnectionError, socket.timeout, OSError) as e:
-            ok = False
-            print("FAIL %s: %s" % (name, e), flush=True)
-    print("tmf: %s" % ("all ok" if ok else "FAILED"))
-    return 0 if ok else 1
+    return run_cases(__doc__, CASES, "tmf", 0x40)
 
 
 if __name__ == "__main__":
