@@ -230,19 +230,26 @@ lc_daemon_killed_during_writes() {
     grep -E 'restored [0-9]+ live session' "$VM_DAEMON_LOG" || vm_fail "the restarted daemon did not log restoring the live session"
 
     vm_step "a new login while TSIH $live is live gets another TSIH"
-    # libiscsi's iscsi-perf, a second initiator, keeps its session for 15 s.
+    # A second initiator holds one logged-in session (no I/O) until its stdin
+    # closes: bench-hold-sessions, a plain RFC 7143 login to Full Feature.
     # One snapshot of the list is both waited for and checked: under TCG a
     # second listing can come after the session has ended.
-    iscsi-perf -i "$VM_INITIATOR_IQN.second" -t 15 -b 1 -m 1 "iscsi://$LC_PORTAL/$VM_TARGET_IQN/0" > /tmp/lc-perf.log 2>&1 &
-    local perf_pid=$! tsihs
+    local holder="$BUILD_DIR/bin/bench-hold-sessions" hold_pid tsihs
+    [ -x "$holder" ] || vm_fail "$holder is not built"
+    rm -f /tmp/lc-hold.in && mkfifo /tmp/lc-hold.in
+    "$holder" --target "$VM_TARGET_IQN" --initiator "$VM_INITIATOR_IQN.second" --count 1 \
+        < /tmp/lc-hold.in > /tmp/lc-hold.log 2>&1 &
+    hold_pid=$!
+    exec 7> /tmp/lc-hold.in
     vm_wait_for 30 lc_two_sessions ||
-        { cat /tmp/lc-perf.log; lc_ctl_json; vm_fail "the second login did not appear in the session list"; }
+        { exec 7>&-; cat /tmp/lc-hold.log; lc_ctl_json; vm_fail "the second login did not appear in the session list"; }
     tsihs=$(sort -n /tmp/lc-tsihs | tr '\n' ' ')
     vm_say "live TSIHs: $tsihs"
-    [ "$(sort -u /tmp/lc-tsihs | grep -c .)" -eq 2 ] || vm_fail "two sessions share a TSIH: $tsihs"
-    grep -qx "$live" /tmp/lc-tsihs || vm_fail "the live session's TSIH $live is not among $tsihs"
+    [ "$(sort -u /tmp/lc-tsihs | grep -c .)" -eq 2 ] || { exec 7>&-; vm_fail "two sessions share a TSIH: $tsihs"; }
+    grep -qx "$live" /tmp/lc-tsihs || { exec 7>&-; vm_fail "the live session's TSIH $live is not among $tsihs"; }
     python3 "$VM_IH_TOOL" list || true
-    wait "$perf_pid" || { cat /tmp/lc-perf.log; vm_fail "iscsi-perf failed"; }
     lc_ctl_json | jq -M -c '.[] | {Tsih, InitiatorName}'
+    exec 7>&-    # the holder's stdin closes: it exits and its connection goes
+    wait "$hold_pid" || { cat /tmp/lc-hold.log; vm_fail "bench-hold-sessions failed"; }
     vm_wait_for 20 eval '[ "$(lc_tsihs | grep -c .)" -eq 1 ]' || vm_fail "the second session did not end"
 }
