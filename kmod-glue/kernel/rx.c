@@ -475,6 +475,36 @@ static int ih_rx_scsi_cmd(struct ih_conn *conn, u8 *bhs, u32 ahs_len, u32 dlen)
 /* ----------------------------------------------------------------- Data-Out */
 
 /*
+ * Moves the Data-Out sequence of cmd past one PDU (unsolicited when r2t is
+ * NULL), with cmd->lock held. Returns true when an R2T's burst ended short of
+ * its length although later bytes were already asked for (a protocol error;
+ * a short last burst is re-asked in a later R2T).
+ */
+static bool ih_data_out_advance(struct ih_cmd *cmd, struct ih_r2t *r2t,
+				u32 offset, u32 dlen, bool final)
+{
+	bool short_burst = false;
+
+	if (!r2t) {
+		cmd->unsol_received += dlen;
+		cmd->unsol_next_datasn++;
+		cmd->unsol_next_offset = offset + dlen;
+		if (final || cmd->unsol_received >= cmd->unsol_limit)
+			cmd->unsol_done = true;
+		return false;
+	}
+	r2t->received += dlen;
+	r2t->next_datasn++;
+	r2t->next_offset = offset + dlen;
+	if (final || r2t->received >= r2t->length) {
+		short_burst = r2t->received < r2t->length &&
+			      r2t->offset + r2t->received < cmd->r2t_next_offset;
+		r2t->active = false;
+	}
+	return short_burst;
+}
+
+/*
  * A Data-Out whose DataSN is not the next one means an earlier PDU of the
  * sequence was lost to a digest error the target never saw (RFC 7143,
  * "Sequence Errors"), and is handled as that digest error: at ERL 0 there is
@@ -502,19 +532,7 @@ static int ih_rx_data_out_failed(struct ih_conn *conn, struct ih_cmd *cmd,
 	spin_lock_bh(&cmd->lock);
 	first = !cmd->data_failed;
 	cmd->data_failed = true;
-	if (!r2t) {
-		cmd->unsol_received += dlen;
-		cmd->unsol_next_datasn++;
-		cmd->unsol_next_offset = offset + dlen;
-		if (final || cmd->unsol_received >= cmd->unsol_limit)
-			cmd->unsol_done = true;
-	} else {
-		r2t->received += dlen;
-		r2t->next_datasn++;
-		r2t->next_offset = offset + dlen;
-		if (final || r2t->received >= r2t->length)
-			r2t->active = false;
-	}
+	ih_data_out_advance(cmd, r2t, offset, dlen, final);
 	spin_unlock_bh(&cmd->lock);
 	if (first) {
 		ih_count_error(conn);
@@ -602,24 +620,7 @@ static int ih_rx_data_out(struct ih_conn *conn, u8 *bhs, u32 dlen)
 
 	spin_lock_bh(&cmd->lock);
 	cmd->write_received += dlen;
-	if (!r2t) {
-		cmd->unsol_received += dlen;
-		cmd->unsol_next_datasn++;
-		cmd->unsol_next_offset = offset + dlen;
-		if (final || cmd->unsol_received >= cmd->unsol_limit)
-			cmd->unsol_done = true;
-	} else {
-		r2t->received += dlen;
-		r2t->next_datasn++;
-		r2t->next_offset = offset + dlen;
-		if (final || r2t->received >= r2t->length) {
-			/* The burst ended; a short one is re-asked in a later R2T. */
-			if (r2t->received < r2t->length &&
-			    r2t->offset + r2t->received < cmd->r2t_next_offset)
-				bad = true;
-			r2t->active = false;
-		}
-	}
+	bad = ih_data_out_advance(cmd, r2t, offset, dlen, final);
 	spin_unlock_bh(&cmd->lock);
 	if (bad) {
 		ih_cmd_put(cmd);
