@@ -14,7 +14,7 @@ std::optional<Json> list_sessions(dbus::client::Client& client, Exit& failure) {
     Json reply;
     failure = call_manager(client, "ListSessions", {}, &reply);
     if (failure != Exit::Ok) return std::nullopt;
-    return reply[0];
+    return std::move(reply[0]);
 }
 
 std::optional<Json> select_session(dbus::client::Client& client, const SessionSelector& selector, Exit& failure) {

@@ -11,6 +11,13 @@ namespace {
 
 // How long a listing of the kernel's sessions serves property reads.
 constexpr auto kSessionsRefresh = std::chrono::milliseconds(500);
+// How long signals for the daemon's session events may wait, so that a burst
+// of events is announced by one comparison.
+constexpr uint64_t kSignalDelayUs = 100'000;
+
+std::string session_key(const std::string& target, uint16_t tpgt, uint32_t tsih) {
+    return target + '\n' + std::to_string(tpgt) + '\n' + std::to_string(tsih);
+}
 
 bool under(const std::string& path, const std::string& prefix) {
     return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 && path[prefix.size()] == '/';
@@ -93,6 +100,7 @@ std::unique_ptr<BusService> BusService::start(sd_event* event, control::ControlP
 }
 
 int BusService::attach(sd_event* event) {
+    event_ = event;
     sd_bus* raw = nullptr;
     int r = sd_bus_open_system(&raw);
     bus_.reset(raw);
@@ -148,7 +156,7 @@ int BusService::attach(sd_event* event) {
         return r;
     }
     // What exists at start is not news: announce only later changes.
-    for (const auto& [path, id] : all_objects()) announced_[path] = fingerprint(id);
+    announced_ = fingerprints();
     manager_fingerprint_ = manager_fingerprint();
     return 0;
 }
@@ -161,19 +169,31 @@ const std::vector<kmod::KernelSession>& BusService::sessions() {
         sessions_cache_ = listed ? std::move(*listed) : std::vector<kmod::KernelSession>{};
         sessions_fetched_ = now;
         sessions_valid_ = true;
+        session_positions_.clear();
+        session_counts_.clear();
+        for (size_t i = 0; i < sessions_cache_.size(); ++i) {
+            const auto& session = sessions_cache_[i];
+            session_positions_.emplace(session_key(session.target_name, session.tpgt, session.tsih), i);
+            ++session_counts_[session.target_name];
+        }
     }
     return sessions_cache_;
 }
 
 const kmod::KernelSession* BusService::find_session(const ObjectId& id) {
-    for (const auto& session : sessions())
-        if (session.target_name == id.target && session.tpgt == id.tpgt && session.tsih == id.number) return &session;
-    return nullptr;
+    const auto& live = sessions();
+    auto it = session_positions_.find(session_key(id.target, id.tpgt, id.number));
+    return it == session_positions_.end() ? nullptr : &live[it->second];
+}
+
+uint32_t BusService::session_count(const std::string& target) {
+    sessions();
+    auto it = session_counts_.find(target);
+    return it == session_counts_.end() ? 0 : it->second;
 }
 
 bool BusService::exists(const ObjectId& id) {
-    const auto& config = control_.config();
-    const config::Target* target = id.kind == ObjectKind::Backstore ? nullptr : control::find_target(config, id.target);
+    const config::Target* target = id.kind == ObjectKind::Backstore ? nullptr : find_target(id.target);
     switch (id.kind) {
     case ObjectKind::Target: return target != nullptr;
     case ObjectKind::PortalGroup: return target && control::find_portal_group(*target, id.tpgt);
@@ -186,7 +206,7 @@ bool BusService::exists(const ObjectId& id) {
     }
     case ObjectKind::Lun: return target && control::find_lun(*target, id.number);
     case ObjectKind::Acl: return target && control::find_acl(*target, id.name);
-    case ObjectKind::Backstore: return control::find_backstore(config, id.name) != nullptr;
+    case ObjectKind::Backstore: return find_backstore(id.name) != nullptr;
     case ObjectKind::Session: return find_session(id) != nullptr;
     case ObjectKind::Connection: {
         const auto* session = find_session(id);
@@ -222,61 +242,54 @@ std::map<std::string, ObjectId> BusService::all_objects() {
 }
 
 // A summary of the properties that announce changes; when it differs from
-// the one last announced, PropertiesChanged is emitted.
-std::string BusService::fingerprint(const ObjectId& id) {
+// the one last announced, PropertiesChanged is emitted. Portals and LUNs have
+// only constant properties.
+std::map<std::string, std::string> BusService::fingerprints() {
     const auto& config = control_.config();
-    std::string text;
+    std::map<std::string, std::string> now;
     auto chap = [](const std::optional<config::ChapCredentials>& c) { return c ? c->user + "\x1f" + c->mutual_user : "-"; };
     auto redirect = [](const std::optional<config::Redirect>& r) {
         return r ? r->address + ":" + std::to_string(r->port) + "," + std::to_string(r->tpgt) + (r->permanent ? "p" : "t") : "-";
     };
-    switch (id.kind) {
-    case ObjectKind::Target:
-        if (const auto* t = control::find_target(config, id.target)) {
-            text = t->alias + "|" + std::to_string(t->max_sessions) + "|" + chap(t->chap) + "|" + redirect(t->redirect) + "|";
-            for (const auto& g : t->portal_groups) text += std::to_string(g.tpgt) + ",";
-            text += "|";
-            for (const auto& l : t->luns) text += std::to_string(l.lun) + "=" + l.backstore + ",";
-            text += "|";
-            for (const auto& a : t->acls) text += a.initiator_name + ",";
-            uint32_t count = 0;
-            for (const auto& s : sessions()) count += s.target_name == t->name;
-            text += "|" + std::to_string(count);
-        }
-        break;
-    case ObjectKind::PortalGroup:
-        if (const auto* t = control::find_target(config, id.target))
-            if (const auto* g = control::find_portal_group(*t, id.tpgt)) {
-                text = std::to_string(g->enabled) + std::to_string(g->demo_mode) + std::to_string(g->demo_mode_write_protect) +
-                       redirect(g->redirect) + std::to_string(g->nop_in_interval_s) + "/" + std::to_string(g->nop_in_timeout_s);
-                for (const auto& p : g->portals) text += "|" + p.address + ":" + std::to_string(p.port);
+    std::unordered_map<std::string, std::string> used_by;  // a backstore's UsedBy
+    for (const auto& b : config.backstores) now.emplace(object_path(backstore_id(b.name)), std::string());
+    for (const auto& t : config.targets) {
+        std::string text = t.alias + "|" + std::to_string(t.max_sessions) + "|" + chap(t.chap) + "|" + redirect(t.redirect) + "|";
+        for (const auto& g : t.portal_groups) text += std::to_string(g.tpgt) + ",";
+        text += "|";
+        for (const auto& l : t.luns) text += std::to_string(l.lun) + "=" + l.backstore + ",";
+        text += "|";
+        for (const auto& a : t.acls) text += a.initiator_name + ",";
+        text += "|" + std::to_string(session_count(t.name));
+        now.emplace(object_path(target_id(t.name)), std::move(text));
+        for (const auto& g : t.portal_groups) {
+            std::string group = std::to_string(g.enabled) + std::to_string(g.demo_mode) +
+                                std::to_string(g.demo_mode_write_protect) + redirect(g.redirect) +
+                                std::to_string(g.nop_in_interval_s) + "/" + std::to_string(g.nop_in_timeout_s);
+            for (const auto& p : g.portals) {
+                group += "|" + p.address + ":" + std::to_string(p.port);
+                now.emplace(object_path(portal_id(t.name, g.tpgt, p.address, p.port)), std::string());
             }
-        break;
-    case ObjectKind::Acl:
-        if (const auto* t = control::find_target(config, id.target))
-            if (const auto* a = control::find_acl(*t, id.name)) text = chap(a->chap);
-        break;
-    case ObjectKind::Backstore:
-        for (const auto& t : config.targets)
-            for (const auto& l : t.luns)
-                if (l.backstore == id.name) text += t.name + "/" + std::to_string(l.lun) + ",";
-        break;
-    case ObjectKind::Session:
-        if (const auto* s = find_session(id)) {
-            text = std::to_string(static_cast<int>(s->state));
-            for (const auto& c : s->connections) text += "," + std::to_string(c.cid);
+            now.emplace(object_path(portal_group_id(t.name, g.tpgt)), std::move(group));
         }
-        break;
-    case ObjectKind::Connection:
-        if (const auto* s = find_session(id))
-            for (const auto& c : s->connections)
-                if (c.cid == id.cid) text = std::to_string(static_cast<int>(c.state));
-        break;
-    case ObjectKind::Portal:
-    case ObjectKind::Lun:
-        break;  // every property is constant
+        for (const auto& l : t.luns) {
+            now.emplace(object_path(lun_id(t.name, l.lun)), std::string());
+            used_by[l.backstore] += t.name + "/" + std::to_string(l.lun) + ",";
+        }
+        for (const auto& a : t.acls) now.emplace(object_path(acl_id(t.name, a.initiator_name)), chap(a.chap));
     }
-    return text;
+    for (auto& [name, users] : used_by)
+        if (auto it = now.find(object_path(backstore_id(name))); it != now.end()) it->second = std::move(users);
+    for (const auto& s : sessions()) {
+        std::string text = std::to_string(static_cast<int>(s.state));
+        for (const auto& c : s.connections) {
+            text += "," + std::to_string(c.cid);
+            now.emplace(object_path(connection_id(s.target_name, s.tpgt, s.tsih, c.cid)),
+                        std::to_string(static_cast<int>(c.state)));
+        }
+        now.emplace(object_path(session_id(s.target_name, s.tpgt, s.tsih)), std::move(text));
+    }
+    return now;
 }
 
 void BusService::emit_differences(std::map<std::string, std::string> now) {
@@ -308,17 +321,33 @@ void BusService::emit_differences(std::map<std::string, std::string> now) {
 }
 
 void BusService::configuration_changed() {
-    std::map<std::string, std::string> now;
-    for (const auto& [path, id] : all_objects()) now[path] = fingerprint(id);
-    emit_differences(std::move(now));
+    index_.invalidate();
+    emit_differences(fingerprints());
 }
 
 void BusService::sessions_changed() {
     sessions_valid_ = false;
-    std::map<std::string, std::string> now;
-    for (const auto& [path, id] : all_objects()) now[path] = fingerprint(id);
+    signal_timer_.reset();
     // Session counts on targets change too, so everything is compared.
-    emit_differences(std::move(now));
+    emit_differences(fingerprints());
+}
+
+void BusService::sessions_changed_soon() {
+    sessions_valid_ = false;
+    if (signal_timer_) return;
+    sd_event_source* source = nullptr;
+    if (sd_event_add_time_relative(event_, &source, CLOCK_MONOTONIC, kSignalDelayUs, 0, on_signal_timer, this) < 0) {
+        sessions_changed();
+        return;
+    }
+    signal_timer_.reset(source);
+}
+
+int BusService::on_signal_timer(sd_event_source*, uint64_t, void* userdata) {
+    auto* service = static_cast<BusService*>(userdata);
+    // Not reset here: sessions_changed() drops the timer, which is this source.
+    service->sessions_changed();
+    return 0;
 }
 
 }  // namespace iscsi::dbus

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <systemd/sd-bus.h>
@@ -20,6 +21,7 @@
 
 #include "control/control_plane.h"
 #include "dbus/authorization.h"
+#include "dbus/config_index.h"
 #include "dbus/object_paths.h"
 #include "dbus/sd_bus_ptr.h"
 
@@ -40,10 +42,15 @@ public:
     BusService(const BusService&) = delete;
     BusService& operator=(const BusService&) = delete;
 
-    // The daemon calls this when sessions or connections came or went (after
-    // a hand-off, on a data-path event): the service emits InterfacesAdded,
-    // InterfacesRemoved and PropertiesChanged for what differs.
+    // Sessions or connections came or went, or changed state: the service
+    // emits InterfacesAdded, InterfacesRemoved and PropertiesChanged for what
+    // differs, now (after a method of the service ended a session).
     void sessions_changed();
+    // The same for the daemon's observer (logins, hand-offs, kernel events):
+    // property reads see the change at once, and the signals follow within
+    // kSignalDelay. A burst (a thousand initiators reconnecting) then costs
+    // one comparison of every object, not one per event.
+    void sessions_changed_soon();
 
     // --- used by the interface implementations (vtables) ---
     control::ControlPlane& control() { return control_; }
@@ -54,6 +61,16 @@ public:
     // so that GetAll and GetManagedObjects do not dump the kernel per property.
     const std::vector<kmod::KernelSession>& sessions();
     const kmod::KernelSession* find_session(const ObjectId& id);
+    // Live sessions of a target (its Sessions property).
+    uint32_t session_count(const std::string& target);
+    // Configured objects by name (config_index.h).
+    const config::Target* find_target(const std::string& name) { return index_.target(control_.config(), name); }
+    const config::Backstore* find_backstore(const std::string& name) {
+        return index_.backstore(control_.config(), name);
+    }
+    std::vector<std::pair<const config::Target*, const config::Lun*>> backstore_users(const std::string& name) {
+        return index_.users_of(control_.config(), name);
+    }
     // Whether an object exists now.
     bool exists(const ObjectId& id);
     // Every object path with its interface.
@@ -66,21 +83,30 @@ private:
     int attach(sd_event* event);
     void emit_differences(std::map<std::string, std::string> now);
     void warn(const std::string& text) const;
-    std::string fingerprint(const ObjectId& id);
+    // Every object's path with a summary of its properties that announce
+    // changes, in one pass over the configuration and the sessions.
+    std::map<std::string, std::string> fingerprints();
+    std::string manager_fingerprint() const;
+    static int on_signal_timer(sd_event_source* source, uint64_t usec, void* userdata);
 
     control::ControlPlane& control_;
     BusOptions options_;
     Authorizer authorizer_;
     BusPtr bus_;
+    sd_event* event_ = nullptr;
     std::vector<SlotPtr> slots_;
+    ConfigIndex index_;
     std::vector<kmod::KernelSession> sessions_cache_;
+    // "target\ntpgt\ntsih" -> position in sessions_cache_; target -> count.
+    std::unordered_map<std::string, size_t> session_positions_;
+    std::unordered_map<std::string, uint32_t> session_counts_;
     std::chrono::steady_clock::time_point sessions_fetched_{};
     bool sessions_valid_ = false;
+    EventSourcePtr signal_timer_;
     // path -> fingerprint of its properties, as last announced.
     std::map<std::string, std::string> announced_;
     // The Manager's changing properties (data path, discovery CHAP users).
     std::string manager_fingerprint_;
-    std::string manager_fingerprint() const;
 };
 
 // The vtables, one per interface (manager_interface.cpp, config_interfaces.cpp,

@@ -1,6 +1,7 @@
 // Properties of the configured objects: Target, PortalGroup, Portal, Lun,
 // Backstore, Acl. Each object is found from its path on every call (fallback
-// vtables), so thousands of objects cost nothing until someone asks.
+// vtables, through the service's name index), so thousands of objects cost
+// nothing until someone asks.
 #include <cstring>
 
 #include "dbus/bus_errors.h"
@@ -41,7 +42,7 @@ Lookup lookup_target(BusService& service, const char* path) {
     auto id = parse_object_path(path);
     if (!id) return found;
     found.id = *id;
-    found.target = control::find_target(service.control().config(), id->target);
+    found.target = service.find_target(id->target);
     return found;
 }
 
@@ -81,11 +82,7 @@ int get_target(sd_bus*, const char* path, const char*, const char* property, sd_
         for (const auto& acl : t.acls) names.push_back(acl.initiator_name);
         return strv(reply, names);
     }
-    if (p == "Sessions") {
-        uint32_t count = 0;
-        for (const auto& session : service_of(userdata).sessions()) count += session.target_name == t.name;
-        return sd_bus_message_append(reply, "u", count);
-    }
+    if (p == "Sessions") return sd_bus_message_append(reply, "u", service_of(userdata).session_count(t.name));
     return -ENOENT;
 }
 
@@ -141,7 +138,7 @@ int get_backstore(sd_bus*, const char* path, const char*, const char* property, 
                   sd_bus_error* error) {
     auto& service = service_of(userdata);
     auto id = parse_object_path(path);
-    const config::Backstore* b = id ? control::find_backstore(service.control().config(), id->name) : nullptr;
+    const config::Backstore* b = id ? service.find_backstore(id->name) : nullptr;
     if (!b) return gone(error, path);
     std::string p = property;
     if (p == "Name") return sd_bus_message_append(reply, "s", b->name.c_str());
@@ -159,10 +156,8 @@ int get_backstore(sd_bus*, const char* path, const char*, const char* property, 
     if (p == "UsedBy") {
         // The LUN objects that use this backstore; deleting it is Busy while any does.
         int r = sd_bus_message_open_container(reply, 'a', "o");
-        for (const auto& target : service.control().config().targets)
-            for (const auto& lun : target.luns)
-                if (r >= 0 && lun.backstore == b->name)
-                    r = sd_bus_message_append(reply, "o", object_path(lun_id(target.name, lun.lun)).c_str());
+        for (const auto& [target, lun] : service.backstore_users(b->name))
+            if (r >= 0) r = sd_bus_message_append(reply, "o", object_path(lun_id(target->name, lun->lun)).c_str());
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
     return -ENOENT;

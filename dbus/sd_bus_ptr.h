@@ -1,9 +1,10 @@
-// Owning handles for sd-bus objects, so every reference is dropped exactly once.
+// Owning handles for sd-bus (and sd-event) objects, so every reference is dropped exactly once.
 #pragma once
 
 #include <memory>
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 namespace iscsi::dbus {
 
@@ -20,10 +21,15 @@ struct CredsUnref {
     void operator()(sd_bus_creds* creds) const { sd_bus_creds_unref(creds); }
 };
 
+struct EventSourceUnref {
+    void operator()(sd_event_source* source) const { sd_event_source_disable_unref(source); }
+};
+
 using BusPtr = std::unique_ptr<sd_bus, BusUnref>;
 using MessagePtr = std::unique_ptr<sd_bus_message, MessageUnref>;
 using SlotPtr = std::unique_ptr<sd_bus_slot, SlotUnref>;
 using CredsPtr = std::unique_ptr<sd_bus_creds, CredsUnref>;
+using EventSourcePtr = std::unique_ptr<sd_event_source, EventSourceUnref>;
 
 // An sd_bus_error freed when it goes out of scope.
 class BusError {

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <cstring>
+#include <unordered_map>
 
 #include "config/store.h"
 #include "config/validate.h"
@@ -102,7 +103,14 @@ public:
         std::vector<kmod::KernelSession> kernel;
         if (daemon_.data_path().available())
             if (auto listed = daemon_.data_path().list_sessions()) kernel = std::move(*listed);
+        // The kernel's sessions by handle: one pass each, not one scan of
+        // the kernel's list per registry record (1,000 sessions would make
+        // that a million comparisons per listing).
+        std::unordered_map<uint64_t, kmod::KernelSession*> by_handle;
+        by_handle.reserve(kernel.size());
+        for (auto& k : kernel) by_handle.emplace(k.handle, &k);
         std::vector<kmod::KernelSession> out;
+        out.reserve(by_handle.size());
         for (const auto& record : daemon_.registry().sessions()) {
             // A session exists for the bus once its login has completed and
             // the kernel has it (RFC 7143 s.6.3: the final Login Response
@@ -113,8 +121,8 @@ public:
             // and a refused login would come and go on the bus.
             if (record.discovery() || record.kernel_handle == 0) continue;
             kmod::KernelSession session;
-            for (const auto& k : kernel)
-                if (record.kernel_handle != 0 && k.handle == record.kernel_handle) session = k;
+            if (auto found = by_handle.find(record.kernel_handle); found != by_handle.end())
+                session = std::move(*found->second);
             session.handle = record.kernel_handle;
             session.target_name = record.target_name;
             session.tpgt = record.tpgt;
@@ -227,7 +235,7 @@ DaemonServicePtr start_service(net::Daemon& daemon, const ServiceSettings& setti
     // SIGHUP reloads and changes made by the service itself both end here.
     daemon.set_configuration_observer([bus] { bus->configuration_changed(); });
     // Logins, hand-offs and kernel events: InterfacesAdded/Removed as they happen.
-    daemon.set_sessions_observer([bus] { bus->sessions_changed(); });
+    daemon.set_sessions_observer([bus] { bus->sessions_changed_soon(); });
     log::info(std::string("D-Bus: serving org.iscsictl.target1; reading its state is open to ") +
               (settings.allow_unprivileged_reads ? "every user" : "root and org.iscsictl.target1.manage only"));
     return service;

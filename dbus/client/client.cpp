@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dbus/client/json_text.h"
 #include "dbus/names.h"
 
 namespace iscsi::dbus::client {
@@ -22,81 +23,14 @@ CallError local_error(const std::string& what, int r) {
     return CallError{"", what + ": " + std::strerror(-r), false};
 }
 
-int read_value(sd_bus_message* m, char type, const char* contents, nlohmann::json& out);
-
-int read_container_items(sd_bus_message* m, nlohmann::json& out) {
-    int r;
-    for (;;) {
-        char type = 0;
-        const char* contents = nullptr;
-        r = sd_bus_message_peek_type(m, &type, &contents);
-        if (r <= 0) return r;
-        nlohmann::json item;
-        if ((r = read_value(m, type, contents, item)) < 0) return r;
-        out.push_back(std::move(item));
-    }
-}
-
-int read_value(sd_bus_message* m, char type, const char* contents, nlohmann::json& out) {
-    int r;
-    switch (type) {
-    case SD_BUS_TYPE_BYTE: { uint8_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_BOOLEAN: { int v; r = sd_bus_message_read_basic(m, type, &v); out = v != 0; return r; }
-    case SD_BUS_TYPE_INT16: { int16_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_UINT16: { uint16_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_INT32: { int32_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_UINT32: { uint32_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_INT64: { int64_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_UINT64: { uint64_t v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_DOUBLE: { double v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_STRING:
-    case SD_BUS_TYPE_OBJECT_PATH:
-    case SD_BUS_TYPE_SIGNATURE: { const char* v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_UNIX_FD: { int v; r = sd_bus_message_read_basic(m, type, &v); out = v; return r; }
-    case SD_BUS_TYPE_VARIANT: {
-        if ((r = sd_bus_message_enter_container(m, type, contents)) < 0) return r;
-        char inner = 0;
-        const char* inner_contents = nullptr;
-        if ((r = sd_bus_message_peek_type(m, &inner, &inner_contents)) < 0) return r;
-        if ((r = read_value(m, inner, inner_contents, out)) < 0) return r;
-        return sd_bus_message_exit_container(m);
-    }
-    case SD_BUS_TYPE_ARRAY: {
-        if ((r = sd_bus_message_enter_container(m, type, contents)) < 0) return r;
-        if (contents[0] == SD_BUS_TYPE_DICT_ENTRY_BEGIN) {
-            out = nlohmann::json::object();
-            char entry_type = 0;
-            const char* entry_contents = nullptr;
-            while ((r = sd_bus_message_peek_type(m, &entry_type, &entry_contents)) > 0) {
-                if ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry_contents)) < 0) return r;
-                nlohmann::json pair = nlohmann::json::array();
-                if ((r = read_container_items(m, pair)) < 0) return r;
-                if ((r = sd_bus_message_exit_container(m)) < 0) return r;
-                std::string key = pair[0].is_string() ? pair[0].get<std::string>() : pair[0].dump();
-                out[key] = pair.size() > 1 ? pair[1] : nlohmann::json();
-            }
-            if (r < 0) return r;
-        } else {
-            out = nlohmann::json::array();
-            if ((r = read_container_items(m, out)) < 0) return r;
-        }
-        return sd_bus_message_exit_container(m);
-    }
-    case SD_BUS_TYPE_STRUCT: {
-        if ((r = sd_bus_message_enter_container(m, type, contents)) < 0) return r;
-        out = nlohmann::json::array();
-        if ((r = read_container_items(m, out)) < 0) return r;
-        return sd_bus_message_exit_container(m);
-    }
-    default: return -EINVAL;
-    }
-}
-
 }  // namespace
 
 int message_to_json(sd_bus_message* message, nlohmann::json& out) {
-    out = nlohmann::json::array();
-    return read_container_items(message, out);
+    std::string text;
+    int r = append_arguments_json(message, text);
+    if (r < 0) return r;
+    out = nlohmann::json::parse(text, nullptr, false);
+    return out.is_discarded() ? -EBADMSG : 0;
 }
 
 Result<Client> Client::connect() {
@@ -116,8 +50,8 @@ Result<Client> Client::connect() {
     return Client(std::move(bus));
 }
 
-Result<nlohmann::json> Client::call(const std::string& path, const std::string& interface, const std::string& method,
-                                    const std::function<int(sd_bus_message*)>& append) {
+Result<MessagePtr> Client::call_message(const std::string& path, const std::string& interface, const std::string& method,
+                                  const std::function<int(sd_bus_message*)>& append) {
     sd_bus_message* raw = nullptr;
     int r = sd_bus_message_new_method_call(bus_.get(), &raw, kBusName, path.c_str(), interface.c_str(), method.c_str());
     MessagePtr request(raw);
@@ -139,22 +73,29 @@ Result<nlohmann::json> Client::call(const std::string& path, const std::string& 
         }
         return tl::unexpected(failure);
     }
+    return reply;
+}
+
+Result<nlohmann::json> Client::call(const std::string& path, const std::string& interface, const std::string& method,
+                                    const std::function<int(sd_bus_message*)>& append) {
+    auto reply = call_message(path, interface, method, append);
+    if (!reply) return tl::unexpected(reply.error());
     nlohmann::json out;
-    if ((r = message_to_json(reply.get(), out)) < 0) return tl::unexpected(local_error("cannot read the reply", r));
+    if (int r = message_to_json(reply->get(), out); r < 0) return tl::unexpected(local_error("cannot read the reply", r));
     return out;
 }
 
 Result<nlohmann::json> Client::managed_objects() {
     auto reply = call(kRootPath, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
     if (!reply) return reply;
-    return (*reply)[0];
+    return std::move((*reply)[0]);
 }
 
 Result<nlohmann::json> Client::properties(const std::string& path, const std::string& interface) {
     auto reply = call(path, "org.freedesktop.DBus.Properties", "GetAll",
                       [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", interface.c_str()); });
     if (!reply) return reply;
-    return (*reply)[0];
+    return std::move((*reply)[0]);
 }
 
 int append_options(sd_bus_message* m, const nlohmann::json& options,

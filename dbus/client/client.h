@@ -34,6 +34,10 @@ public:
     // arguments are returned as a JSON array, one element per argument.
     Result<nlohmann::json> call(const std::string& path, const std::string& interface, const std::string& method,
                                 const std::function<int(sd_bus_message*)>& append = {});
+    // The same call, with the reply as it came: for replies too large to
+    // turn into a tree, written out with dbus/client/json_text.h instead.
+    Result<MessagePtr> call_message(const std::string& path, const std::string& interface, const std::string& method,
+                                    const std::function<int(sd_bus_message*)>& append = {});
     // Every object with its interfaces and properties (ObjectManager).
     Result<nlohmann::json> managed_objects();
     Result<nlohmann::json> properties(const std::string& path, const std::string& interface);
