@@ -129,7 +129,7 @@ rs_dump() {
     cat "/proc/$perf_pid/syscall" 2>/dev/null || true
     echo "---- the module's threads"
     for t in $(pgrep '^ih_(rx|tx)/' || true); do
-        echo "$(cat /proc/$t/comm) (pid $t): $(tr '\n' ' ' < /proc/$t/stack 2>/dev/null | cut -c1-400)"
+        echo "$(cat "/proc/$t/comm") (pid $t): $(tr '\n' ' ' < "/proc/$t/stack" 2>/dev/null | cut -c1-400)"
     done
     echo "---- blocked tasks (sysrq w)"
     echo w > /proc/sysrq-trigger 2>/dev/null || true
