@@ -274,7 +274,8 @@ lc_daemon_killed_during_writes() {
 # - With one command in flight every response's latency is the whole cycle.
 #   When the module sent a PDU's last bytes with MSG_MORE (tx.c,
 #   ih_trailer_len) TCP held each Data-In until its 200 ms probe timer: at
-#   most 5 IOPS (3-4 measured); fixed, 270-536 IOPS in a loaded TCG guest.
+#   most 5 IOPS (2-4 measured); fixed, 200-540 (273 in this scenario) in a
+#   TCG guest at host load 5-8.
 LC_PERF_MIN_IOPS=25
 lc_perf_one_in_flight() {
     local pid waited=0 rc=0 iops
