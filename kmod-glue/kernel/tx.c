@@ -69,6 +69,27 @@ static int ih_send_bhs(struct ih_conn *conn, u8 *bhs, bool more)
 	return ih_send_kvec(conn, buf, IH_BHS_LEN, more);
 }
 
+/*
+ * What follows a data segment of len bytes on the wire: its padding to a
+ * 4-byte boundary and the data digest (RFC 7143 s.11.1).
+ *
+ * The last bytes of a PDU must be sent without MSG_MORE. MSG_MORE makes TCP
+ * hold a partial segment (tcp_push() with TCP_NAGLE_CORK) until more data is
+ * written, and nothing else is written while the initiator waits for this
+ * very response: the bytes then sit in the send queue until the zero-window
+ * probe timer (at least TCP_RTO_MIN, 200 ms, longer with a large RTO under
+ * load) pushes them out. When a data segment is 4-byte aligned and there is
+ * no DataDigest the trailer is empty, so the segment itself is the end of
+ * the PDU: a Data-In with status, a SCSI Response with sense data, a Reject,
+ * a NOP-In or Text Response with data. With one command outstanding (the
+ * initiator's queue depth 1, or a CmdSN window of one) every read then took
+ * 200+ ms (iscsi-perf -m 1 -b 1 read at 4 IOPS in the TCG guest).
+ */
+static u32 ih_trailer_len(struct ih_conn *conn, u32 len)
+{
+	return ih_pad4(len) + (conn->sess->params.data_digest ? 4 : 0);
+}
+
 /* Padding and data digest after a data segment whose running CRC is crc. */
 static int ih_send_trailer(struct ih_conn *conn, u32 len, u32 crc)
 {
@@ -93,7 +114,7 @@ static int ih_send_buf_pdu(struct ih_conn *conn, u8 *bhs, void *data, u32 len)
 
 	if (ret || !len)
 		return ret;
-	ret = ih_send_kvec(conn, data, len, true);
+	ret = ih_send_kvec(conn, data, len, ih_trailer_len(conn, len) > 0);
 	if (ret)
 		return ret;
 	return ih_send_trailer(conn, len,
@@ -187,6 +208,7 @@ static int ih_send_data_in(struct ih_conn *conn, struct ih_cmd *cmd)
 		u8 bhs[IH_BHS_LEN] = { 0 };
 		u32 chunk = min3(total - offset, p->max_xmit_dsl, burst_left);
 		bool last = offset + chunk == total;
+		bool trailer = ih_trailer_len(conn, chunk) > 0;
 		u32 left = chunk, crc = ~0U;
 
 		h = (struct iscsi_data_rsp *)bhs;
@@ -223,7 +245,9 @@ static int ih_send_data_in(struct ih_conn *conn, struct ih_cmd *cmd)
 				crc = ih_crc(crc, va + sg->offset + sg_off, n);
 				kunmap_local(va);
 			}
-			ret = ih_send_page(conn, sg_page(sg), sg->offset + sg_off, n, true);
+			/* MSG_MORE except on the PDU's last byte (ih_trailer_len). */
+			ret = ih_send_page(conn, sg_page(sg), sg->offset + sg_off, n,
+					   n < left || trailer);
 			if (ret)
 				return ret;
 			left -= n;
