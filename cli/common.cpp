@@ -56,9 +56,9 @@ std::optional<std::vector<Json>> objects_of(dbus::client::Client& client, const 
         return std::nullopt;
     }
     std::vector<Json> found;
-    for (const auto& [path, interfaces] : objects->items()) {
+    for (auto& [path, interfaces] : objects->items()) {
         if (!interfaces.contains(interface)) continue;
-        Json entry = interfaces.at(interface);
+        Json entry = std::move(interfaces.at(interface));
         entry["path"] = path;
         found.push_back(std::move(entry));
     }

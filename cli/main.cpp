@@ -7,6 +7,7 @@
 int main(int argc, char** argv) {
     iscsi::cli::Context context;
     CLI::App app{"iscsictl: manage the iSCSI target served by iscsi-targetd (over D-Bus)", "iscsictl"};
+    app.set_version_flag("--version", "iscsictl " ISCSI_TARGET_VERSION);
     app.require_subcommand(1);
     app.failure_message(CLI::FailureMessage::help);
     app.footer("Exit codes: 0 ok, 1 failed, 2 usage, 3 daemon not running, 4 not found, 5 already exists,\n"

@@ -21,6 +21,7 @@
 
 int main(int argc, char** argv) {
     CLI::App app{"iscsi-targetd: iSCSI target login daemon (the kernel module iscsi_handoff runs the data path)"};
+    app.set_version_flag("--version", "iscsi-targetd " ISCSI_TARGET_VERSION);
     iscsi::net::DaemonOptions options;
     std::string level_text = "info";
     bool foreground = false;

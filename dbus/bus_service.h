@@ -29,7 +29,7 @@ namespace iscsi::dbus {
 
 struct BusOptions {
     AuthorizationPolicy authorization;
-    std::string version = "0.1.0";  // the Manager's Version property
+    std::string version = ISCSI_TARGET_VERSION;  // the Manager's Version property
     // Where warnings go (priority as syslog(3)); default: stderr with an
     // sd-daemon(3) priority prefix, which journald understands.
     std::function<void(int priority, const std::string& message)> log;

@@ -101,8 +101,12 @@ public:
 
     control::Result<std::vector<kmod::KernelSession>> list() override {
         std::vector<kmod::KernelSession> kernel;
+        bool kernel_listed = false;
         if (daemon_.data_path().available())
-            if (auto listed = daemon_.data_path().list_sessions()) kernel = std::move(*listed);
+            if (auto listed = daemon_.data_path().list_sessions()) {
+                kernel = std::move(*listed);
+                kernel_listed = true;
+            }
         // The kernel's sessions by handle: one pass each, not one scan of
         // the kernel's list per registry record (1,000 sessions would make
         // that a million comparisons per listing).
@@ -123,6 +127,8 @@ public:
             kmod::KernelSession session;
             if (auto found = by_handle.find(record.kernel_handle); found != by_handle.end())
                 session = std::move(*found->second);
+            else if (kernel_listed)
+                continue;  // ended in the kernel; its event is on its way (or lost and reconciled)
             session.handle = record.kernel_handle;
             session.target_name = record.target_name;
             session.tpgt = record.tpgt;

@@ -257,6 +257,8 @@ JSON
     else
         bench_say "sessions still listed after 300 s: $("$VM_ISCSICTL" session list --json | jq length)"
     fi
+    bench_say "module after the teardown: $(python3 "$VM_IH_TOOL" list | tail -n1)"
+    bench_say "daemon: $(grep -c ' down: ' "$VM_DAEMON_LOG") down events logged; $(grep -c 'dropped events' "$VM_DAEMON_LOG") overrun(s); $(grep 'reconciled with the kernel' "$VM_DAEMON_LOG" | tail -n1)"
 }
 
 guest_main() {

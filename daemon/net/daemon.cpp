@@ -135,6 +135,10 @@ tl::expected<void, std::string> Daemon::replace_configuration(config::Config con
 }
 
 void Daemon::on_data_path_event(const kmod::DataPathEvent& event) {
+    if (event.kind == kmod::DataPathEvent::Kind::EventsLost) {
+        reconcile_with_kernel();
+        return;
+    }
     std::string what = event.kind == kmod::DataPathEvent::Kind::SessionDown ? "session" : "connection";
     log::info(what + " down: " + event.target_name + " TPGT " + std::to_string(event.tpgt) + " TSIH " +
               std::to_string(event.tsih) +
@@ -142,6 +146,21 @@ void Daemon::on_data_path_event(const kmod::DataPathEvent& event) {
               " (" + kmod::to_string(event.reason) + ")");
     if (event.kind == kmod::DataPathEvent::Kind::SessionDown) registry_.on_session_down(event);
     else registry_.on_connection_down(event);
+    notify_status();
+}
+
+// Some SessionDown/ConnectionDown events never arrived: the kernel's list
+// says which sessions and connections are gone.
+void Daemon::reconcile_with_kernel() {
+    auto sessions = data_path_->list_sessions();
+    if (!sessions) {
+        log::error("kernel events were lost and the kernel's session list cannot be read (" + sessions.error().message +
+                   "); sessions that ended meanwhile stay listed until it can");
+        return;
+    }
+    auto removed = registry_.reconcile(*sessions);
+    log::info("reconciled with the kernel after lost events: " + std::to_string(removed.sessions) + " session(s) and " +
+              std::to_string(removed.connections) + " connection(s) had ended");
     notify_status();
 }
 

@@ -78,6 +78,7 @@ private:
     Daemon() = default;
     tl::expected<void, std::string> apply(config::Config config, config::Secrets secrets, bool to_kernel);
     void on_data_path_event(const kmod::DataPathEvent& event);
+    void reconcile_with_kernel();
     void notify_status();
     static int on_signal(sd_event_source* source, const struct signalfd_siginfo* info, void* userdata);
 

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace iscsi::sessions {
 namespace {
@@ -318,6 +319,62 @@ void Registry::restore(const std::vector<kmod::KernelSession>& kernel_sessions) 
         if (k.tsih >= next) next = static_cast<uint16_t>(k.tsih == 65535 ? 1 : k.tsih + 1);
         notify(ChangeKind::SessionAdded, key);
     }
+}
+
+Registry::Reconciled Registry::reconcile(const std::vector<kmod::KernelSession>& kernel_sessions) {
+    std::unordered_map<uint64_t, const kmod::KernelSession*> by_handle;
+    for (const auto& k : kernel_sessions) by_handle.emplace(k.handle, &k);
+    Reconciled removed;
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+        SessionRecord& s = it->second;
+        auto next = std::next(it);
+        if (s.kernel_handle == 0) {
+            it = next;
+            continue;
+        }
+        auto found = by_handle.find(s.kernel_handle);
+        if (found == by_handle.end()) {
+            erase(it);
+            ++removed.sessions;
+            it = next;
+            continue;
+        }
+        const auto& live = found->second->connections;
+        auto in_kernel = [&](uint64_t handle) {
+            return std::any_of(live.begin(), live.end(), [&](const kmod::KernelConnection& k) { return k.handle == handle; });
+        };
+        for (auto c = s.connections.begin(); c != s.connections.end();) {
+            if (c->kernel_handle == 0 || in_kernel(c->kernel_handle)) {
+                ++c;
+                continue;
+            }
+            uint16_t cid = c->cid;
+            c = s.connections.erase(c);
+            ++removed.connections;
+            notify(ChangeKind::ConnectionRemoved, it->first, cid);
+        }
+        // A reinstated connection's ConnectionDown may have been among the
+        // lost events: expect only the old connections the kernel still has
+        // besides their successor, or the successor's own end would be
+        // swallowed later.
+        for (auto e = expected_connection_downs_.begin(); e != expected_connection_downs_.end();) {
+            if (!(e->first.first == it->first)) {
+                ++e;
+                continue;
+            }
+            auto same_cid = static_cast<unsigned>(std::count_if(
+                live.begin(), live.end(), [&](const kmod::KernelConnection& k) { return k.cid == e->first.second; }));
+            unsigned still = same_cid > 0 ? same_cid - 1 : 0;
+            if (still == 0) {
+                e = expected_connection_downs_.erase(e);
+            } else {
+                e->second = std::min(e->second, still);
+                ++e;
+            }
+        }
+        it = next;
+    }
+    return removed;
 }
 
 bool Registry::terminate_session(const std::string& target_name, uint16_t tpgt, uint16_t tsih) {

@@ -131,6 +131,16 @@ public:
     // recorded before). TSIH allocation continues after the highest one.
     void restore(const std::vector<kmod::KernelSession>& sessions);
 
+    // After kernel events were lost: every handed-off session or connection
+    // the kernel no longer has is removed, as its event would have done.
+    // Logins in progress (not handed off) are left alone. Returns how many
+    // sessions and connections were removed.
+    struct Reconciled {
+        std::size_t sessions = 0;
+        std::size_t connections = 0;
+    };
+    Reconciled reconcile(const std::vector<kmod::KernelSession>& kernel_sessions);
+
     // Administrative termination; false when there is no such session/connection.
     bool terminate_session(const std::string& target_name, uint16_t tpgt, uint16_t tsih);
     bool terminate_connection(const std::string& target_name, uint16_t tpgt, uint16_t tsih, uint16_t cid);

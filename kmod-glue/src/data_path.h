@@ -155,7 +155,10 @@ enum class DownReason : uint32_t {
 const char* to_string(DownReason reason);
 
 struct DataPathEvent {
-    enum class Kind { ConnectionDown, SessionDown } kind = Kind::SessionDown;
+    // EventsLost: the kernel dropped events (the daemon's socket overran, as
+    // when a thousand connections close at once); no other field is set and
+    // the kernel's session list is the only truth left (list_sessions()).
+    enum class Kind { ConnectionDown, SessionDown, EventsLost } kind = Kind::SessionDown;
     uint64_t session_handle = 0;
     std::string target_name;
     uint16_t tpgt = 0;

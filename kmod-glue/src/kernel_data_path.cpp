@@ -246,11 +246,21 @@ private:
             if (received == -NLE_AGAIN || received == 0) {
                 return;
             }
+            if (received == -NLE_NOMEM) {
+                // ENOBUFS (libnl: "out of memory"): the kernel dropped events
+                // for this socket. What follows still arrives; what was lost
+                // only the kernel's session list can tell.
+                iscsi::log::warning("iscsi_handoff events: the kernel dropped events (receive buffer overrun); "
+                                    "reconciling with its session list");
+                if (handler_) {
+                    DataPathEvent lost;
+                    lost.kind = DataPathEvent::Kind::EventsLost;
+                    handler_(lost);
+                }
+                continue;
+            }
             if (received < 0) {
-                // ENOBUFS (libnl: "out of memory") means the kernel dropped
-                // events; the registry must be rebuilt from SESSION_LIST.
-                iscsi::log::warning(std::string("iscsi_handoff events: ") + nl_geterror(received) +
-                                    "; events were lost, the session list is the truth");
+                iscsi::log::warning(std::string("iscsi_handoff events: ") + nl_geterror(received));
                 return;
             }
             if (from.nl_pid != 0) {

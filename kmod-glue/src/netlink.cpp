@@ -20,6 +20,8 @@ namespace {
 // from process context without waiting for the network, so seconds mean
 // something is badly wrong; without a bound the daemon's loop would hang.
 constexpr int kReplyTimeoutSeconds = 5;
+// The events socket's receive buffer (see GenlSocket::open).
+constexpr int kEventsReceiveBuffer = 8 * 1024 * 1024;
 
 struct FreeDeleter {
     void operator()(unsigned char* p) const { std::free(p); }
@@ -230,6 +232,13 @@ Result<GenlSocket> GenlSocket::open(bool events_group) {
         }
         if (int rc = nl_socket_set_nonblocking(sock); rc < 0) {
             return tl::unexpected(libnl_error("cannot make the events socket non-blocking", rc));
+        }
+        // Two events per closing connection: a thousand initiators gone at
+        // once (a switch reboot) overrun the default 208 KiB. Root may go past
+        // net.core.rmem_max; an overrun left is reconciled (EventsLost).
+        const int bytes = kEventsReceiveBuffer;
+        if (setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0) {
+            (void)setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
         }
     } else {
         timeval timeout{kReplyTimeoutSeconds, 0};

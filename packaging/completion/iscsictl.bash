@@ -5,7 +5,7 @@ _iscsictl() {
     local nouns="target tpg portal lun backstore acl auth session connection config status"
     local verbs=""
     if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "$nouns --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "$nouns --help --version" -- "$cur"))
         return
     fi
     case ${COMP_WORDS[1]} in

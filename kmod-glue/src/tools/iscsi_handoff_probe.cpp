@@ -139,7 +139,9 @@ int run_events(unsigned count, unsigned timeout_s) {
     }
     EventWait wait{loop.get(), count};
     path->set_event_handler([&wait](const iscsi::kmod::DataPathEvent& e) {
-        json line = {{"kind", e.kind == iscsi::kmod::DataPathEvent::Kind::SessionDown ? "session_down" : "conn_down"},
+        json line = {{"kind", e.kind == iscsi::kmod::DataPathEvent::Kind::SessionDown      ? "session_down"
+                                  : e.kind == iscsi::kmod::DataPathEvent::Kind::EventsLost ? "events_lost"
+                                                                                           : "conn_down"},
                      {"session_handle", e.session_handle},
                      {"target", e.target_name},
                      {"tpgt", e.tpgt},

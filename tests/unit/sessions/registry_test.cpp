@@ -273,3 +273,71 @@ TEST_F(RegistryTest, ChangesAreReported) {
     EXPECT_EQ(changes[2].kind, ChangeKind::SessionRemoved);
     EXPECT_EQ(changes[2].tsih, tsih);
 }
+
+namespace {
+
+kmod::KernelSession kernel_session(uint64_t handle, std::vector<std::pair<uint64_t, uint16_t>> connections) {
+    kmod::KernelSession k;
+    k.handle = handle;
+    for (auto [connection_handle, cid] : connections) {
+        kmod::KernelConnection c;
+        c.handle = connection_handle;
+        c.cid = cid;
+        k.connections.push_back(c);
+    }
+    return k;
+}
+
+Registry::Attachment attachment_of(uint64_t session, uint64_t connection, uint32_t max_connections = 1) {
+    Registry::Attachment a;
+    a.session_handle = session;
+    a.connection_handle = connection;
+    a.negotiated.max_connections = max_connections;
+    return a;
+}
+
+}  // namespace
+
+TEST_F(RegistryTest, ReconcileRemovesSessionsTheKernelNoLongerHasAndKeepsLoginsInProgress) {
+    uint16_t gone = login(identity(0, 1, 1));
+    uint16_t live = login(identity(0, 1, 2));
+    uint16_t logging_in = login(identity(0, 1, 3));
+    registry.attach(kTarget, 1, gone, 1, attachment_of(10, 11));
+    registry.attach(kTarget, 1, live, 1, attachment_of(20, 21));
+    changes.clear();
+    auto removed = registry.reconcile({kernel_session(20, {{21, 1}})});
+    EXPECT_EQ(removed.sessions, 1u);
+    EXPECT_EQ(removed.connections, 0u);
+    std::set<uint16_t> left;
+    for (const auto& s : registry.sessions()) left.insert(s.tsih);
+    EXPECT_EQ(left, (std::set<uint16_t>{live, logging_in}));
+    ASSERT_EQ(changes.size(), 1u) << "observers hear of the removal as from its event";
+    EXPECT_EQ(changes[0].tsih, gone);
+}
+
+TEST_F(RegistryTest, ReconcileRemovesAConnectionTheKernelClosed) {
+    uint16_t tsih = login();
+    registry.attach(kTarget, 1, tsih, 1, attachment_of(10, 11, 2));
+    ASSERT_EQ(registry.admit(identity(tsih, 2), endpoints(50001), limits).verdict, Verdict::AddConnection);
+    registry.attach(kTarget, 1, tsih, 2, attachment_of(10, 12, 2));
+    auto removed = registry.reconcile({kernel_session(10, {{11, 1}})});
+    EXPECT_EQ(removed.sessions, 0u);
+    EXPECT_EQ(removed.connections, 1u);
+    ASSERT_EQ(registry.sessions().size(), 1u);
+    ASSERT_EQ(registry.sessions()[0].connections.size(), 1u);
+    EXPECT_EQ(registry.sessions()[0].connections[0].cid, 1);
+}
+
+TEST_F(RegistryTest, ReconcileForgetsTheLostConnectionDownOfAReinstatedConnection) {
+    uint16_t tsih = login();
+    registry.attach(kTarget, 1, tsih, 1, attachment_of(10, 11, 2));
+    registry.admit(identity(tsih, 1), endpoints(50002), limits);  // reinstates CID 1
+    registry.attach(kTarget, 1, tsih, 1, attachment_of(10, 12, 2));
+    // The old connection's ConnectionDown was lost; the kernel has only the successor.
+    registry.reconcile({kernel_session(10, {{12, 1}})});
+    ASSERT_EQ(registry.sessions()[0].connections.size(), 1u);
+    kmod::DataPathEvent down{kmod::DataPathEvent::Kind::ConnectionDown, 10, kTarget, 1, tsih, 1,
+                             kmod::DownReason::PeerClosed};
+    registry.on_connection_down(down);  // the successor's own end
+    EXPECT_TRUE(registry.sessions()[0].connections.empty());
+}
