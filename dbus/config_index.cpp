@@ -32,24 +32,24 @@ void ConfigIndex::rebuild(const config::Config& config) {
     valid_ = true;
 }
 
-const config::Target* ConfigIndex::target(const config::Config& config, const std::string& name) {
+template <typename Entry>
+const Entry* ConfigIndex::find(const config::Config& config, const std::vector<Entry>& entries,
+                               const std::unordered_map<std::string, size_t>& index, const std::string& name) {
     ensure(config);
-    const config::Target* found = nullptr;
-    if (look(config.targets, targets_, name, &found) == Lookup::Stale) {
+    const Entry* found = nullptr;
+    if (look(entries, index, name, &found) == Lookup::Stale) {
         rebuild(config);
-        look(config.targets, targets_, name, &found);
+        look(entries, index, name, &found);
     }
     return found;
 }
 
+const config::Target* ConfigIndex::target(const config::Config& config, const std::string& name) {
+    return find(config, config.targets, targets_, name);
+}
+
 const config::Backstore* ConfigIndex::backstore(const config::Config& config, const std::string& name) {
-    ensure(config);
-    const config::Backstore* found = nullptr;
-    if (look(config.backstores, backstores_, name, &found) == Lookup::Stale) {
-        rebuild(config);
-        look(config.backstores, backstores_, name, &found);
-    }
-    return found;
+    return find(config, config.backstores, backstores_, name);
 }
 
 std::vector<std::pair<const config::Target*, const config::Lun*>> ConfigIndex::users_of(const config::Config& config,

@@ -33,6 +33,9 @@ public:
 
 private:
     void rebuild(const config::Config& config);
+    template <typename Entry>
+    const Entry* find(const config::Config& config, const std::vector<Entry>& entries,
+                      const std::unordered_map<std::string, size_t>& index, const std::string& name);
     void ensure(const config::Config& config) {
         if (!valid_) rebuild(config);
     }

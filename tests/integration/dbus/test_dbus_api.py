@@ -560,6 +560,10 @@ class DBusMethodTest(BusTest):
         self.assertEqual(self.call("Reload").returncode, 0)
         version = self.busctl("get-property", BUS_NAME, ROOT, MANAGER, "Version").stdout
         self.assertRegex(version, r'^s "\d+\.\d+')
+        # One version: the client's --version names the daemon's.
+        ctl_version = self.ctl("--version")
+        self.assertEqual(ctl_version.returncode, 0)
+        self.assertEqual(ctl_version.stdout.strip(), "iscsictl " + version.split('"')[1])
         self.assertTrue(self.busctl("get-property", BUS_NAME, ROOT, MANAGER, "DataPath").stdout.startswith("s "))
         self.assertEqual(self.call("DeleteAcl", "ss", TARGET, INITIATOR).returncode, 0)
         self.assertEqual(self.call("DeleteLun", "su", TARGET, "3").returncode, 0)
