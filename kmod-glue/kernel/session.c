@@ -13,8 +13,6 @@
 #include <linux/slab.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
-#include <linux/cpumask.h>
-#include <linux/sched.h>
 #include <linux/random.h>
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
@@ -382,31 +380,6 @@ static struct ih_sess *ih_sess_alloc(const struct ih_handoff_req *req,
 	return sess;
 }
 
-/*
- * A connection's rx and tx threads share one CPU, and connections are spread
- * round robin over the online CPUs (iscsi_target_mod places its threads the
- * same way). Every write hands work from the rx thread (its R2T) and from
- * target core's completion, which runs on the CPU that executed the command,
- * i.e. the rx thread's, to the tx thread (the SCSI Response); on the same CPU
- * that wake-up needs no inter-processor interrupt, which is slow in a
- * virtual machine whose other vCPU may not be running. This is an affinity,
- * not a binding: if the CPU goes offline the scheduler moves the threads.
- */
-static void ih_place_threads(struct task_struct *rx, struct task_struct *tx)
-{
-	static atomic_t next_cpu = ATOMIC_INIT(0);
-	unsigned int ncpus, cpu;
-
-	/* A CPU going offline meanwhile is harmless: see above. */
-	ncpus = num_online_cpus();
-	cpu = ncpus > 1 ? cpumask_nth((unsigned int)atomic_inc_return(&next_cpu) % ncpus,
-				      cpu_online_mask) : nr_cpu_ids;
-	if (cpu < nr_cpu_ids) {
-		set_cpus_allowed_ptr(tx, cpumask_of(cpu));
-		set_cpus_allowed_ptr(rx, cpumask_of(cpu));
-	}
-}
-
 static int ih_start_threads(struct ih_conn *conn)
 {
 	struct task_struct *rx, *tx;
@@ -419,7 +392,6 @@ static int ih_start_threads(struct ih_conn *conn)
 		kthread_stop(tx);
 		return PTR_ERR(rx);
 	}
-	ih_place_threads(rx, tx);
 	/* Held so that kthread_stop() is valid whenever close_work runs. */
 	get_task_struct(tx);
 	get_task_struct(rx);
