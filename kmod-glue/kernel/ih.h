@@ -25,6 +25,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <linux/bvec.h>
 #include <scsi/iscsi_proto.h>
 #include <target/target_core_base.h>
 
@@ -47,6 +48,11 @@
 
 #define IH_BHS_LEN		48
 #define IH_MAX_AHS_LEN		(255 * 4)
+/*
+ * Pages of a write's data segment handed to one socket receive: 256 KiB of
+ * 4 KiB pages; a longer segment is received in several calls.
+ */
+#define IH_RX_BVECS		64
 
 /* ---------------------------------------------------------------- configfs */
 
@@ -215,6 +221,8 @@ struct ih_conn {
 	u8			bhs[IH_BHS_LEN];
 	u8			ahs[IH_MAX_AHS_LEN];
 	u8			*rx_buf;	/* max_recv_dsl + pad bytes, for non-SCSI data */
+	/* the pages of one SCSI data segment, received in one call (rx.c) */
+	struct bio_vec		rx_bvec[IH_RX_BVECS];
 };
 
 /* ------------------------------------------------------------------ command */

@@ -47,12 +47,57 @@ static int ih_recv(struct ih_conn *conn, void *buf, size_t len)
 	return 0;
 }
 
-/* Read len bytes into a scatterlist at byte offset off, updating the data CRC. */
+/* Receive until msg's iterator is full: MSG_WAITALL can still return early. */
+static int ih_recv_iter(struct ih_conn *conn, struct msghdr *msg)
+{
+	while (msg_data_left(msg)) {
+		int n;
+
+		if (kthread_should_stop() || atomic_read(&conn->closing))
+			return -ESHUTDOWN;
+		n = sock_recvmsg(conn->sock, msg, MSG_WAITALL);
+		if (n == -EINTR || n == -EAGAIN || n == -ERESTARTSYS)
+			continue;
+		if (n <= 0)
+			return n ? n : -ECONNRESET;
+	}
+	return 0;
+}
+
+/* Receive the nr pages gathered in conn->rx_bvec (len bytes), then their CRC. */
+static int ih_recv_bvecs(struct ih_conn *conn, unsigned int nr, u32 len, u32 *crc)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	unsigned int i;
+	int ret;
+
+	iov_iter_bvec(&msg.msg_iter, ITER_DEST, conn->rx_bvec, nr, len);
+	ret = ih_recv_iter(conn, &msg);
+	if (ret || !conn->sess->params.data_digest)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		struct bio_vec *bv = &conn->rx_bvec[i];
+		void *va = kmap_local_page(bv->bv_page);
+
+		*crc = crc32c(*crc, va + bv->bv_offset, bv->bv_len);
+		kunmap_local(va);
+	}
+	return 0;
+}
+
+/*
+ * Read len bytes into a scatterlist at byte offset off, updating the data
+ * CRC. The pages go to the socket together (up to IH_RX_BVECS at a time):
+ * one receive per page cost a socket lock round trip, a receive-queue walk
+ * and often a window-update ACK every 4 KiB of a write's data.
+ */
 static int ih_recv_sg(struct ih_conn *conn, struct scatterlist *sgl, u32 off,
 		      u32 len, u32 *crc)
 {
 	struct scatterlist *sg = sgl;
-	int ret = 0;
+	unsigned int nr = 0;
+	u32 gathered = 0;
+	int ret;
 
 	while (sg && off >= sg->length) {
 		off -= sg->length;
@@ -60,17 +105,22 @@ static int ih_recv_sg(struct ih_conn *conn, struct scatterlist *sgl, u32 off,
 	}
 	while (len && sg) {
 		u32 n = min_t(u32, len, sg->length - off);
-		void *va = kmap_local_page(sg_page(sg));
+		struct bio_vec *bv = &conn->rx_bvec[nr++];
 
-		ret = ih_recv(conn, va + sg->offset + off, n);
-		if (!ret && conn->sess->params.data_digest)
-			*crc = crc32c(*crc, va + sg->offset + off, n);
-		kunmap_local(va);
-		if (ret)
-			return ret;
+		bv->bv_page = sg_page(sg);
+		bv->bv_offset = sg->offset + off;
+		bv->bv_len = n;
+		gathered += n;
 		len -= n;
 		off = 0;
 		sg = sg_next(sg);
+		if (nr == IH_RX_BVECS || !len || !sg) {
+			ret = ih_recv_bvecs(conn, nr, gathered, crc);
+			if (ret)
+				return ret;
+			nr = 0;
+			gathered = 0;
+		}
 	}
 	return len ? -EIO : 0;
 }
