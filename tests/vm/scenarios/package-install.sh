@@ -28,7 +28,11 @@ PKG_LOG=/run/pkg-install
 PKG_DAEMON_PID=
 PKG_BUS_PID=
 PKG_DAEMON_LOG=/run/pkg-iscsi-targetd.log
-PKG_BACKING=/var/tmp/pkg-disk0.img
+# The unit says to keep fileio files in its state directory (PrivateTmp=
+# would hide /var/tmp's); set from --state-dir.
+PKG_BACKING=
+PKG_STRACE_LOGS=()
+PKG_DAEMON_MAIN=
 PKG_UNIT=
 PKG_ARGV=()
 PKG_UMASK=
@@ -75,11 +79,11 @@ pkg_install() {
     # TCG); turning it off is the administrator's documented switch (debconf
     # man-db/auto-update) and changes nothing this test looks at.
     rm -f /var/lib/man-db/auto-update
-    # Two calls, so that the log shows each package's maintainer scripts' time.
-    vm_step "dpkg -i $(basename "$dkms_deb")"
-    pkg_dpkg -i "$dkms_deb"
-    vm_step "dpkg -i $(basename "$target_deb")"
-    pkg_dpkg -i "$target_deb"
+    # One call: each dpkg run reads every installed package's file list over
+    # 9p, which costs tens of seconds under TCG.
+    vm_step "dpkg -i $(basename "$dkms_deb") $(basename "$target_deb")"
+    pkg_dpkg -i "$dkms_deb" "$target_deb"
+    vm_step "installed"
     dpkg -s iscsi-target iscsi-handoff-dkms | grep -E '^(Package|Status|Version):'
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' iscsi-target)" = "ii " ] || vm_fail "iscsi-target is not installed and configured"
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' iscsi-handoff-dkms)" = "ii " ] || vm_fail "iscsi-handoff-dkms is not installed and configured"
@@ -106,6 +110,18 @@ pkg_unit_parse() {
     [ -x "${PKG_ARGV[0]}" ] || vm_fail "ExecStart names ${PKG_ARGV[0]}, which is not an installed program"
     dpkg -L iscsi-target | grep -qx "${PKG_ARGV[0]}" || vm_fail "${PKG_ARGV[0]} is not iscsi-target's"
     PKG_UMASK=$(sed -n 's/^UMask=//p' "$PKG_UNIT" | tail -n1)
+    # CapabilityBoundingSet= and NoNewPrivileges= as setpriv options: root's
+    # capabilities after exec are then those of the bounding set.
+    PKG_SETPRIV=()
+    local caps cap
+    caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$PKG_UNIT" | tail -n1)
+    if [ -n "$caps" ]; then
+        local set=-all
+        for cap in $caps; do set+=",+$(tr 'A-Z' 'a-z' <<<"${cap#CAP_}")"; done
+        PKG_SETPRIV+=(--bounding-set "$set")
+    fi
+    grep -qx 'NoNewPrivileges=yes' "$PKG_UNIT" && PKG_SETPRIV+=(--no-new-privs)
+    vm_say "setpriv ${PKG_SETPRIV[*]} (CapabilityBoundingSet=, NoNewPrivileges=)"
     local wants
     for wants in $(sed -n 's/^Wants=//p' "$PKG_UNIT"); do
         case $wants in modprobe@*.service) PKG_UNIT_MODULES+=("${wants#modprobe@}") ;; esac
@@ -166,6 +182,8 @@ pkg_check_files() {
     local policy=/usr/share/dbus-1/system.d/org.iscsictl.target1.conf
     local action=/usr/share/polkit-1/actions/org.iscsictl.target1.policy
     # One interpreter for both (each python3 start costs seconds under TCG).
+    # systemd's own check of the unit (directives, the ExecStart program).
+    systemd-analyze verify --man=no "$PKG_UNIT" || vm_fail "systemd-analyze verify $PKG_UNIT fails"
     python3 -c 'import sys, xml.dom.minidom as m; [m.parse(p) for p in sys.argv[1:]]' "$policy" "$action" ||
         vm_fail "the D-Bus policy $policy or the polkit action $action is missing or not valid XML"
     grep -q '<includedir>system.d</includedir>' /usr/share/dbus-1/system.conf ||
@@ -239,8 +257,15 @@ pkg_daemon_start() {
     vm_step "starting the installed daemon: ${PKG_ARGV[*]}${PKG_UMASK:+ (umask $PKG_UMASK)}"
     # No NOTIFY_SOCKET (Type=notify without systemd); no journal socket, so
     # the daemon logs to stderr.
-    ( [ -z "$PKG_UMASK" ] || umask "$PKG_UMASK"; exec setsid "${PKG_ARGV[@]}" ) >> "$PKG_DAEMON_LOG" 2>&1 &
+    # strace records every system call, for the unit's SystemCallFilter= (at
+    # the end, tools/unit_syscalls.py); PKG_DAEMON_PID is strace's, which
+    # exits with the daemon's status, PKG_DAEMON_MAIN the daemon's.
+    local trace=$PKG_LOG/strace.${#PKG_STRACE_LOGS[@]}
+    PKG_STRACE_LOGS+=("$trace")
+    ( [ -z "$PKG_UMASK" ] || umask "$PKG_UMASK"
+      exec setsid setpriv "${PKG_SETPRIV[@]}" -- strace -f -qq -o "$trace" -- "${PKG_ARGV[@]}" ) >> "$PKG_DAEMON_LOG" 2>&1 &
     PKG_DAEMON_PID=$!
+    vm_wait_for 10 pkg_find_main || vm_fail "strace started no iscsi-targetd"
     vm_on_exit pkg_daemon_stop
     VM_FAILURE_LOGS+=("$PKG_DAEMON_LOG")
     # The name is ours only if the installed policy lets root own it: the
@@ -253,6 +278,11 @@ pkg_daemon_start() {
     vm_say "iscsi-targetd (pid $PKG_DAEMON_PID) owns org.iscsictl.target1"
 }
 
+pkg_find_main() {
+    PKG_DAEMON_MAIN=$(pgrep -P "$PKG_DAEMON_PID" | head -n1)
+    [ -n "$PKG_DAEMON_MAIN" ]
+}
+
 pkg_name_owned() {
     busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
         GetNameOwner s org.iscsictl.target1
@@ -262,11 +292,11 @@ pkg_name_owned() {
 pkg_daemon_stop() {
     [ -n "$PKG_DAEMON_PID" ] || return 0
     vm_step "stopping iscsi-targetd (SIGTERM)"
-    kill -TERM "$PKG_DAEMON_PID" 2>/dev/null || true
+    kill -TERM "${PKG_DAEMON_MAIN:-$PKG_DAEMON_PID}" 2>/dev/null || true
     local limit
     limit=$(sed -n 's/^TimeoutStopSec=//p' "$PKG_UNIT" | tail -n1)
     if ! vm_wait_for "${limit:-15}" eval "! kill -0 $PKG_DAEMON_PID"; then
-        kill -KILL "$PKG_DAEMON_PID" 2>/dev/null || true
+        kill -KILL "${PKG_DAEMON_MAIN:-$PKG_DAEMON_PID}" "$PKG_DAEMON_PID" 2>/dev/null || true
         PKG_DAEMON_PID=
         vm_fail "iscsi-targetd did not exit within TimeoutStopSec=${limit:-15} of SIGTERM"
     fi
@@ -312,6 +342,7 @@ pkg_check_access() {
 
 # ------------------------------------------------------------------ a LUN
 pkg_configure_target() {
+    PKG_BACKING=$(pkg_arg --state-dir)/pkg-disk0.img
     vm_step "a target, an ACL and a fileio LUN with iscsictl"
     rm -f "$PKG_BACKING"
     iscsictl backstore create disk0 --type fileio --path "$PKG_BACKING" --size 64M
@@ -341,7 +372,6 @@ pkg_io() {
     vm_say "4 MiB verified through the initiator and in $PKG_BACKING"
     rm -f /tmp/pkg-pattern /tmp/pkg-back
     oi_logout
-    oi_stop
 }
 
 # The configuration is in the unit's --config file and comes back after a
@@ -378,6 +408,10 @@ pkg_remove() {
     dpkg -L iscsi-target iscsi-handoff-dkms | sort -u > "$PKG_LOG/files"
     # What systemctl stop and the module's removal would do first.
     pkg_daemon_stop
+    vm_step "the unit's SystemCallFilter= against every system call the daemon made"
+    cat "${PKG_STRACE_LOGS[@]}" > "$PKG_LOG/strace.all"
+    python3 "$VM_SRC/tools/unit_syscalls.py" "$PKG_UNIT" "$PKG_LOG/strace.all" ||
+        vm_fail "under systemd the daemon would be killed (SIGSYS) by the unit's SystemCallFilter="
     handoff_unload
     vm_step "dpkg -r iscsi-target iscsi-handoff-dkms"
     pkg_dpkg -r iscsi-target iscsi-handoff-dkms
@@ -390,7 +424,10 @@ pkg_remove() {
     [ -z "$(dkms status -m iscsi-handoff 2>/dev/null)" ] || { dkms status; vm_fail "dkms still knows iscsi-handoff after dpkg -r"; }
     modprobe -n iscsi_handoff 2>/dev/null && vm_fail "modprobe still finds iscsi_handoff after dpkg -r"
     [ -f "$config" ] || vm_fail "dpkg -r removed $config (only purge may)"
-    vm_say "removed; $config kept until purge"
+    [ -f "$PKG_BACKING" ] || vm_fail "dpkg -r removed the LUN's backing file $PKG_BACKING"
+    vm_say "removed; $config and the backing file kept"
+    # The administrator's data goes by hand; what is left is the package's.
+    rm -f "$PKG_BACKING"
 
     vm_step "dpkg -P iscsi-target iscsi-handoff-dkms"
     pkg_dpkg -P iscsi-target iscsi-handoff-dkms
@@ -456,7 +493,8 @@ host_dkms_build() {
     local depends
     depends=$(modinfo -F depends "$(find "$tree" -name iscsi_handoff.ko | head -n1)" | tr ',' ' ')
     for m in $(cat "$VM_JOB_DIR/guest-modules") $depends crc32c_generic crc32c_intel \
-             target_core_mod target_core_file target_core_iblock iscsi_tcp sd_mod; do
+             target_core_mod target_core_file target_core_iblock target_core_pscsi target_core_user \
+             iscsi_tcp sd_mod; do
         modprobe -d "$image" -S "$kver" --show-depends "$m" | sed -n 's/^insmod \([^ ]*\).*/\1/p'
     done | sort -u | while read -r f; do
         f=${f#"$image/lib/modules/$kver/"}
