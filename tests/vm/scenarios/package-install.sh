@@ -155,26 +155,29 @@ pkg_check_files() {
     # WantedBy=multi-user.target: the postinst enables the unit.
     [ -L /etc/systemd/system/multi-user.target.wants/iscsi-targetd.service ] ||
         vm_fail "the postinst did not enable iscsi-targetd.service (multi-user.target.wants)"
-    # Documentation=man:...: every page the unit names is installed.
-    for page in $(sed -n 's/^Documentation=//p' "$PKG_UNIT"); do
+    # Documentation=man:NAME(SECTION): every page the unit names is where man
+    # looks for it (the path, not man -w: each man run costs seconds under TCG).
+    local name section
+    for page in $(sed -n 's/^Documentation=//p' "$PKG_UNIT") man:iscsictl\(8\); do
         case $page in
             man:*)
                 page=${page#man:}
-                f=$(man -w "${page%%(*}" 2>/dev/null | head -n1) || true
-                [ -n "$f" ] && [ -f "$f" ] || vm_fail "the unit's Documentation=man:$page is not installed"
+                name=${page%%(*}; section=${page#*(}; section=${section%)}
+                f=/usr/share/man/man$section/$name.$section.gz
+                [ -f "$f" ] || vm_fail "man:$page (the unit's Documentation= or iscsictl's) is not installed as $f"
                 vm_say "man:$page -> $f" ;;
         esac
     done
-    man -w iscsictl >/dev/null || vm_fail "iscsictl(8) is not installed"
     # The FILES sections name real paths (secrets.json appears with the first
     # CHAP secret; when it exists it is root's alone).
     for page in iscsi-targetd iscsictl; do
-        for path in $(zcat "$(man -w "$page")" | sed -n '/^\.SH FILES/,/^\.SH /p' | sed -n 's/^\.I \(\/[^ ]*\).*/\1/p'); do
+        for path in $(zcat "/usr/share/man/man8/$page.8.gz" | sed -n '/^\.SH FILES/,/^\.SH /p' | sed -n 's/^\.I \(\/[^ ]*\).*/\1/p'); do
             case $path in
                 */secrets.json) [ ! -e "$path" ] || [ "$(stat -c %a "$path")" = 600 ] ||
                                     vm_fail "$path has mode $(stat -c %a "$path"), $page(8) says 0600" ;;
                 *) [ -e "$path" ] || vm_fail "$page(8) FILES names $path, which is not installed" ;;
             esac
+            vm_say "$page(8) FILES: $path"
         done
     done
     # The D-Bus policy where dbus-daemon reads system policies, and the polkit
@@ -402,6 +405,28 @@ EOF
     python3 -c 'import json,sys; sys.exit(len(json.load(open(sys.argv[1]))) != 1)' "$PKG_LOG/luns.json" ||
         vm_fail "the restarted daemon does not serve LUN 0 of $VM_TARGET_IQN"
     iscsictl acl list "$VM_TARGET_IQN" | grep -q "$VM_INITIATOR_IQN" || vm_fail "the restarted daemon lost the ACL"
+    pkg_reload
+}
+
+# systemctl reload: the unit's ExecReload= with $MAINPID; the daemon stays,
+# re-reads its files and still serves the LUN.
+pkg_reload() {
+    local line argv=() word
+    line=$(sed -n 's/^ExecReload=//p' "$PKG_UNIT" | tail -n1)
+    [ -n "$line" ] || return 0
+    line=$(sed 's/^[-@:+!]*//' <<<"$line")
+    for word in $line; do
+        case $word in
+            '$MAINPID'|'${MAINPID}') argv+=("$PKG_DAEMON_MAIN") ;;
+            *) argv+=("$word") ;;
+        esac
+    done
+    vm_step "reload: ExecReload=${line} -> ${argv[*]}"
+    "${argv[@]}" || vm_fail "ExecReload= failed: ${argv[*]}"
+    sleep 1
+    kill -0 "$PKG_DAEMON_MAIN" 2>/dev/null || vm_fail "iscsi-targetd exited on ExecReload="
+    vm_wait_for 20 pkg_name_owned || vm_fail "iscsi-targetd left the bus on ExecReload="
+    iscsictl lun list "$VM_TARGET_IQN" | grep -q disk0 || vm_fail "after ExecReload= the daemon does not serve LUN 0"
 }
 
 # ----------------------------------------------------------------- removal
@@ -434,8 +459,11 @@ pkg_remove() {
     # The administrator's data goes by hand; what is left is the package's.
     rm -f "$PKG_BACKING"
 
-    vm_step "dpkg -P iscsi-target iscsi-handoff-dkms"
-    pkg_dpkg -P iscsi-target iscsi-handoff-dkms
+    # iscsi-handoff-dkms has no configuration: dpkg -r left nothing to purge.
+    [ "$(dpkg-query -W -f='${db:Status-Status}' iscsi-handoff-dkms 2>/dev/null || true)" != installed ] ||
+        vm_fail "iscsi-handoff-dkms is still installed after dpkg -r"
+    vm_step "dpkg -P iscsi-target"
+    pkg_dpkg -P iscsi-target
     for f in "$(dirname "$config")" /var/lib/iscsi-target /etc/systemd/system/multi-user.target.wants/iscsi-targetd.service; do
         [ ! -e "$f" ] && [ ! -L "$f" ] || { ls -la "$f"; vm_fail "dpkg -P left $f"; }
     done
