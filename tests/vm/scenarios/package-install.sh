@@ -10,17 +10,20 @@
 #    tree; compiling under TCG takes minutes), then `dkms install` in the guest
 #    puts it where dkms.conf says and modprobe loads it, as the unit's
 #    modprobe@ dependencies do;
+#  - `systemd-analyze verify` of the installed unit;
 #  - the INSTALLED daemon started with the installed unit's ExecStart (no
-#    systemd here: the unit is parsed, not hard-coded) on the real system
+#    systemd here: the unit is parsed, not hard-coded) under its UMask=,
+#    CapabilityBoundingSet= and NoNewPrivileges= (setpriv), on the real system
 #    dbus-daemon, whose only rule for org.iscsictl.target1 is the installed
-#    policy file;
+#    policy file; strace records any call its SystemCallFilter= would refuse
+#    (systemd would kill the daemon with SIGSYS), checked at the end;
 #  - iscsictl as root works; as nobody it is refused: by the daemon for reads
 #    and changes (exit 8), by the bus for what the policy does not let
 #    through (Properties.Set, owning the name);
 #  - a target with an ACL and a fileio LUN made with iscsictl; open-iscsi logs
 #    in; 4 MiB written with O_DIRECT read back and found in the backing file;
 #  - the configuration persisted to the unit's --config path and served again
-#    by a restarted daemon;
+#    by a restarted daemon, which keeps serving after the unit's ExecReload=;
 #  - dpkg -r removes every file and the DKMS module, dpkg -P also the
 #    configuration the postinst and the daemon wrote.
 PKG_DIR=${PKG_DIR:-$BUILD_DIR/packages-test}
