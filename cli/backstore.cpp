@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "dbus/names.h"
+#include "dbus/object_paths.h"
 
 namespace iscsi::cli {
 namespace {
@@ -40,15 +41,14 @@ std::optional<uint64_t> parse_size(const std::string& text) {
 
 Exit list(dbus::client::Client& client, Context& context, const std::string& only) {
     Exit failure = Exit::Ok;
-    auto backstores = objects_of(client, dbus::kBackstoreInterface, failure);
-    if (!backstores) return failure;
-    if (!only.empty()) {
-        std::erase_if(*backstores, [&](const Json& b) { return b["Name"] != only; });
-        if (backstores->empty()) {
-            std::cerr << "iscsictl: there is no backstore " << only << "\n";
-            return Exit::NotFound;
-        }
+    std::optional<std::vector<Json>> backstores;
+    if (only.empty()) {
+        backstores = objects_of(client, dbus::kBackstoreInterface, failure);
+    } else if (auto one = object_at(client, dbus::object_path(dbus::backstore_id(only)), dbus::kBackstoreInterface,
+                                    "backstore " + only, failure)) {
+        backstores.emplace(1, std::move(*one));
     }
+    if (!backstores) return failure;
     if (context.json) {
         print_json(only.empty() ? Json(*backstores) : (*backstores)[0]);
         return Exit::Ok;

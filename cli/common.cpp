@@ -66,6 +66,24 @@ std::optional<std::vector<Json>> objects_of(dbus::client::Client& client, const 
     return found;
 }
 
+std::optional<Json> object_at(dbus::client::Client& client, const std::string& path, const std::string& interface,
+                              const std::string& what, Exit& failure) {
+    auto properties = client.properties(path, interface);
+    if (!properties) {
+        // sd-bus answers for an object its fallback vtable does not find.
+        const auto& name = properties.error().name;
+        if (name == "org.freedesktop.DBus.Error.UnknownObject" || name == "org.freedesktop.DBus.Error.UnknownInterface") {
+            std::cerr << "iscsictl: there is no " << what << "\n";
+            failure = Exit::NotFound;
+        } else {
+            failure = report(properties.error());
+        }
+        return std::nullopt;
+    }
+    (*properties)["path"] = path;
+    return std::move(*properties);
+}
+
 void print_json(const Json& value) {
     std::cout << value.dump(2) << "\n";
 }

@@ -52,6 +52,11 @@ Exit call_manager(dbus::client::Client& client, const std::string& method,
 
 // Every object of one interface: [{"path": ..., <properties>...}], sorted by path.
 std::optional<std::vector<Json>> objects_of(dbus::client::Client& client, const std::string& interface, Exit& failure);
+// One object's properties (GetAll on its path, not every object's), with its
+// "path" added as objects_of() does; NotFound after "there is no <what>" when
+// the service has no such object.
+std::optional<Json> object_at(dbus::client::Client& client, const std::string& path, const std::string& interface,
+                              const std::string& what, Exit& failure);
 
 // Output.
 void print_json(const Json& value);

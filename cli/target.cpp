@@ -2,6 +2,7 @@
 #include <iostream>
 #include "cli/common.h"
 #include "dbus/names.h"
+#include "dbus/object_paths.h"
 
 namespace iscsi::cli {
 namespace {
@@ -26,15 +27,14 @@ std::vector<std::string> row(const Json& t) {
 
 Exit list(dbus::client::Client& client, Context& context, const std::string& only) {
     Exit failure = Exit::Ok;
-    auto targets = objects_of(client, dbus::kTargetInterface, failure);
-    if (!targets) return failure;
-    if (!only.empty()) {
-        std::erase_if(*targets, [&](const Json& t) { return t["Name"] != only; });
-        if (targets->empty()) {
-            std::cerr << "iscsictl: there is no target " << only << "\n";
-            return Exit::NotFound;
-        }
+    std::optional<std::vector<Json>> targets;
+    if (only.empty()) {
+        targets = objects_of(client, dbus::kTargetInterface, failure);
+    } else if (auto one = object_at(client, dbus::object_path(dbus::target_id(only)), dbus::kTargetInterface,
+                                    "target " + only, failure)) {
+        targets.emplace(1, std::move(*one));
     }
+    if (!targets) return failure;
     if (context.json) {
         print_json(only.empty() ? Json(*targets) : (*targets)[0]);
         return Exit::Ok;

@@ -360,6 +360,9 @@ class CommandLineTest(BusTest):
         self.fails("invalid", "target", "create", "iqn.2003-01.org.Example:upper")
         self.fails("exists", "target", "create", TARGET, message="already exists")
         self.fails("not_found", "target", "delete", "iqn.2003-01.org.example:nothere")
+        self.fails("not_found", "target", "show", "iqn.2003-01.org.example:nothere",
+                   message="no target iqn.2003-01.org.example:nothere")
+        self.fails("not_found", "backstore", "show", "nothere", message="no backstore nothere")
         self.fails("not_found", "lun", "create", TARGET, "1", "missing", message="no backstore missing")
         self.fails("exists", "lun", "create", TARGET, "0", "spare")
         self.fails("invalid", "backstore", "create", "b2", "--path", os.path.join(self.dir, "missing.img"),
