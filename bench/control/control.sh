@@ -242,6 +242,16 @@ JSON
     done
     count=$(jq length /run/bench-last.out)
     [ "$count" -eq "$n" ] || vm_fail "iscsictl session list shows $count sessions, expected $n"
+    # Where the time goes: the kernel's SESSION_LIST dump and its decoding
+    # alone (the probe, same library as the daemon), and the daemon and the
+    # bus without iscsictl (busctl, output discarded).
+    for i in 1 2 3; do
+        bench_time "parts: iscsi-handoff-probe sessions ($n) #$i" "$BUILD_DIR/bin/iscsi-handoff-probe" sessions
+    done
+    for i in 1 2 3; do
+        bench_time "parts: busctl call ListSessions ($n) #$i" busctl --system call org.iscsictl.target1 \
+            /org/iscsictl/target1 org.iscsictl.target1.Manager ListSessions
+    done
     bench_say "daemon with $n live sessions: $(bench_rss)"
     bench_say "module: $(python3 "$VM_IH_TOOL" list | tail -n1)"
     # Teardown: the holder closes its connections; the kernel notices each
