@@ -495,9 +495,10 @@ guest_main() {
 
 # ------------------------------------------------------------- host phase
 # Compiles the DKMS source of the .deb the guest installed against the
-# guest's kernel headers, in a private DKMS tree in the job directory (the
-# host's /var/lib/dkms is not touched; dkms signs with the host's MOK key when
-# it has one, which the guest's kernel does not check).
+# guest's kernel headers, in a private DKMS tree in the job directory. The one
+# thing it leaves on the host: dkms signs with /var/lib/dkms/mok.key and
+# creates that key (and its certificate) when the host has none, as any DKMS
+# package install would; the guest's kernel does not check the signature.
 host_dkms_build() {
     local kver deb root tree conf name version
     kver=$(cat "$VM_JOB_DIR/guest-kernel-release")
