@@ -41,13 +41,8 @@ std::optional<uint64_t> parse_size(const std::string& text) {
 
 Exit list(dbus::client::Client& client, Context& context, const std::string& only) {
     Exit failure = Exit::Ok;
-    std::optional<std::vector<Json>> backstores;
-    if (only.empty()) {
-        backstores = objects_of(client, dbus::kBackstoreInterface, failure);
-    } else if (auto one = object_at(client, dbus::object_path(dbus::backstore_id(only)), dbus::kBackstoreInterface,
-                                    "backstore " + only, failure)) {
-        backstores.emplace(1, std::move(*one));
-    }
+    auto backstores = all_or_one(client, dbus::kBackstoreInterface, only.empty() ? "" : dbus::object_path(dbus::backstore_id(only)),
+                             "backstore " + only, failure);
     if (!backstores) return failure;
     if (context.json) {
         print_json(only.empty() ? Json(*backstores) : (*backstores)[0]);

@@ -84,6 +84,16 @@ std::optional<Json> object_at(dbus::client::Client& client, const std::string& p
     return std::move(*properties);
 }
 
+std::optional<std::vector<Json>> all_or_one(dbus::client::Client& client, const std::string& interface,
+                                            const std::string& path, const std::string& what, Exit& failure) {
+    if (path.empty()) return objects_of(client, interface, failure);
+    auto one = object_at(client, path, interface, what, failure);
+    if (!one) return std::nullopt;
+    std::vector<Json> found;
+    found.push_back(std::move(*one));
+    return found;
+}
+
 void print_json(const Json& value) {
     std::cout << value.dump(2) << "\n";
 }

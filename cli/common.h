@@ -57,6 +57,9 @@ std::optional<std::vector<Json>> objects_of(dbus::client::Client& client, const 
 // the service has no such object.
 std::optional<Json> object_at(dbus::client::Client& client, const std::string& path, const std::string& interface,
                               const std::string& what, Exit& failure);
+// objects_of(interface) when path is empty, else just object_at(path).
+std::optional<std::vector<Json>> all_or_one(dbus::client::Client& client, const std::string& interface,
+                                            const std::string& path, const std::string& what, Exit& failure);
 
 // Output.
 void print_json(const Json& value);

@@ -27,13 +27,8 @@ std::vector<std::string> row(const Json& t) {
 
 Exit list(dbus::client::Client& client, Context& context, const std::string& only) {
     Exit failure = Exit::Ok;
-    std::optional<std::vector<Json>> targets;
-    if (only.empty()) {
-        targets = objects_of(client, dbus::kTargetInterface, failure);
-    } else if (auto one = object_at(client, dbus::object_path(dbus::target_id(only)), dbus::kTargetInterface,
-                                    "target " + only, failure)) {
-        targets.emplace(1, std::move(*one));
-    }
+    auto targets = all_or_one(client, dbus::kTargetInterface, only.empty() ? "" : dbus::object_path(dbus::target_id(only)),
+                             "target " + only, failure);
     if (!targets) return failure;
     if (context.json) {
         print_json(only.empty() ? Json(*targets) : (*targets)[0]);

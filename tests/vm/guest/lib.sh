@@ -332,19 +332,28 @@ stack_daemon_start() {
 }
 
 # stack_stop: SIGTERM, then the daemon has 10 s to exit cleanly.
+# vm_stop_daemon PID SIGNALLED SECONDS LIMIT_TEXT: SIGTERM to SIGNALLED (PID
+# itself, or the main process under a wrapper), then waits up to SECONDS for
+# PID to exit; fails (after SIGKILL) if it does not, or if it exits with
+# anything but 0 or the SIGTERM. The caller forgets PID first, so that a
+# cleanup hook does not stop it twice.
+vm_stop_daemon() {
+    local pid=$1 signalled=$2 seconds=$3 limit_text=$4 rc=0
+    kill -TERM "$signalled" 2>/dev/null || true
+    if ! vm_wait_for "$seconds" eval "! kill -0 $pid"; then
+        kill -KILL "$signalled" "$pid" 2>/dev/null || true
+        vm_fail "iscsi-targetd did not exit within $limit_text of SIGTERM"
+    fi
+    wait "$pid" || rc=$?
+    [ $rc -eq 0 ] || [ $rc -eq 143 ] || vm_fail "iscsi-targetd exited with status $rc on SIGTERM"
+}
+
 stack_stop() {
     [ -n "$VM_DAEMON_PID" ] || return 0
     vm_step "stopping iscsi-targetd"
-    kill -TERM "$VM_DAEMON_PID" 2>/dev/null || true
-    if ! vm_wait_for 10 eval "! kill -0 $VM_DAEMON_PID"; then
-        kill -KILL "$VM_DAEMON_PID" 2>/dev/null || true
-        VM_DAEMON_PID=
-        vm_fail "iscsi-targetd did not exit within 10 s of SIGTERM"
-    fi
-    local rc=0
-    wait "$VM_DAEMON_PID" || rc=$?
+    local pid=$VM_DAEMON_PID
     VM_DAEMON_PID=
-    [ $rc -eq 0 ] || [ $rc -eq 143 ] || vm_fail "iscsi-targetd exited with status $rc on SIGTERM"
+    vm_stop_daemon "$pid" "$pid" 10 "10 s"
 }
 
 # stack_sessions: the module's session list (SESSION_LIST over netlink, by

@@ -301,18 +301,10 @@ pkg_name_owned() {
 pkg_daemon_stop() {
     [ -n "$PKG_DAEMON_PID" ] || return 0
     vm_step "stopping iscsi-targetd (SIGTERM)"
-    kill -TERM "${PKG_DAEMON_MAIN:-$PKG_DAEMON_PID}" 2>/dev/null || true
-    local limit
+    local limit pid=$PKG_DAEMON_PID
     limit=$(sed -n 's/^TimeoutStopSec=//p' "$PKG_UNIT" | tail -n1)
-    if ! vm_wait_for "${limit:-15}" eval "! kill -0 $PKG_DAEMON_PID"; then
-        kill -KILL "${PKG_DAEMON_MAIN:-$PKG_DAEMON_PID}" "$PKG_DAEMON_PID" 2>/dev/null || true
-        PKG_DAEMON_PID=
-        vm_fail "iscsi-targetd did not exit within TimeoutStopSec=${limit:-15} of SIGTERM"
-    fi
-    local rc=0
-    wait "$PKG_DAEMON_PID" || rc=$?
     PKG_DAEMON_PID=
-    [ $rc -eq 0 ] || [ $rc -eq 143 ] || vm_fail "iscsi-targetd exited with status $rc on SIGTERM"
+    vm_stop_daemon "$pid" "${PKG_DAEMON_MAIN:-$pid}" "${limit:-15}" "TimeoutStopSec=${limit:-15}"
 }
 
 # as_nobody CMD...: runs CMD as an unprivileged user; prints its output and
