@@ -48,8 +48,9 @@ public:
     void sessions_changed();
     // The same for the daemon's observer (logins, hand-offs, kernel events):
     // property reads see the change at once, and the signals follow within
-    // kSignalDelay. A burst (a thousand initiators reconnecting) then costs
-    // one comparison of every object, not one per event.
+    // 100 ms (kSignalDelayUs in bus_service.cpp). A burst (a thousand
+    // initiators reconnecting) then costs one comparison of every object, not
+    // one per event.
     void sessions_changed_soon();
 
     // --- used by the interface implementations (vtables) ---

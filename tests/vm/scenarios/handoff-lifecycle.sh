@@ -137,24 +137,31 @@ lc_digests() {
     python3 "$VM_IH_TOOL" list
 }
 
+# lc_writes_begin MIB: dd writes MIB of fresh data in the background; returns
+# once 8 MiB are in. LC_WANT is the data's checksum and LC_DMESG0 the kernel
+# log's length before, for the checks after the disruption.
+lc_writes_begin() {
+    LC_WANT=$(lc_write_file "$1")
+    LC_DMESG0=$(lc_dmesg_lines)
+    LC_DD_SECTORS0=$(lc_sectors_written)
+    lc_dd_start "$1"
+    lc_dd_wait_progress 8
+}
+
 # ------------------------------------------------- 2. terminate during writes
 lc_terminate_during_writes() {
     vm_step "2. iscsictl session terminate while dd writes"
-    local old new want dmesg0
+    local old new
     old=$(lc_one_tsih)
-    want=$(lc_write_file 48)
-    dmesg0=$(lc_dmesg_lines)
-    LC_DD_SECTORS0=$(lc_sectors_written)
-    lc_dd_start 48
-    lc_dd_wait_progress 8
+    lc_writes_begin 48
     vm_say "terminating TSIH $old with $(( ($(lc_sectors_written) - LC_DD_SECTORS0) / 2048 )) MiB written"
     "$VM_ISCSICTL" session terminate "$old"
     # open-iscsi's replacement timeout is 10 s (oi_start): recovery must
     # finish well within the dd's remaining time.
     lc_dd_finish
-    dmesg | tail -n +"$((dmesg0 + 1))" | grep -iE 'iscsi|connection|session' | tail -n 12 || true
+    dmesg | tail -n +"$((LC_DMESG0 + 1))" | grep -iE 'iscsi|connection|session' | tail -n 12 || true
     local errors
-    errors=$(lc_kernel_io_errors "$dmesg0")
+    errors=$(lc_kernel_io_errors "$LC_DMESG0")
     [ -z "$errors" ] || { echo "$errors"; vm_fail "the initiator's kernel logged I/O errors across the terminate"; }
     vm_wait_for 30 eval '[ "$(lc_tsihs | grep -c .)" -eq 1 ]' || true
     new=$(lc_one_tsih)
@@ -163,7 +170,7 @@ lc_terminate_during_writes() {
     iscsiadm -m session -P 1 | grep -E 'Target:|iSCSI Session State|Internal iscsid Session State'
     iscsiadm -m session -P 1 | grep -q 'iSCSI Session State: LOGGED_IN' || vm_fail "open-iscsi's session is not LOGGED_IN after recovery"
     oi_find_disk || vm_fail "no running disk after the recovery"
-    lc_verify "$VM_DISK" 48 "$want"
+    lc_verify "$VM_DISK" 48 "$LC_WANT"
     [ "$(lc_ctl_json | jq -M -r '[.[].Tsih] | join(",")')" = "$new" ] ||
         vm_fail "iscsictl lists TSIHs $(lc_ctl_json | jq -M -r '[.[].Tsih] | join(",")'), the module $new"
 }
@@ -201,13 +208,9 @@ lc_logout_request() {
 # ------------------------------------------------ 4. daemon SIGKILL during I/O
 lc_daemon_killed_during_writes() {
     vm_step "4. SIGKILL iscsi-targetd (pid $VM_DAEMON_PID) during dd oflag=direct"
-    local live want dmesg0 killed_pid
+    local live killed_pid
     live=$(lc_one_tsih)
-    want=$(lc_write_file 48)
-    dmesg0=$(lc_dmesg_lines)
-    LC_DD_SECTORS0=$(lc_sectors_written)
-    lc_dd_start 48
-    lc_dd_wait_progress 8
+    lc_writes_begin 48
     killed_pid=$VM_DAEMON_PID
     kill -KILL "$killed_pid"
     wait "$killed_pid" 2>/dev/null || true
@@ -215,12 +218,12 @@ lc_daemon_killed_during_writes() {
     vm_say "killed iscsi-targetd (pid $killed_pid) with $(( ($(lc_sectors_written) - LC_DD_SECTORS0) / 2048 )) MiB written"
     lc_dd_finish
     local errors
-    errors=$(lc_kernel_io_errors "$dmesg0")
+    errors=$(lc_kernel_io_errors "$LC_DMESG0")
     [ -z "$errors" ] || { echo "$errors"; vm_fail "I/O errors while the daemon was dead"; }
     local now
     now=$(lc_module_tsihs | tr '\n' ' ')
     [ "$now" = "$live " ] || vm_fail "the module lists TSIH(s) '$now' after the daemon was killed; the live session was $live"
-    lc_verify "$VM_DISK" 48 "$want"
+    lc_verify "$VM_DISK" 48 "$LC_WANT"
 
     vm_step "restarting iscsi-targetd"
     stack_daemon_start
